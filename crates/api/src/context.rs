@@ -1,0 +1,212 @@
+//! Per-request plumbing: the request id, the one log line per request, echoed headers, and
+//! the extractors that turn requests into authenticated accounts and Stripe parameters.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use vouch_domain::event::RequestInfo;
+use vouch_domain::ids::random_alnum;
+use vouch_domain::session::Account;
+
+use crate::error::ApiError;
+use crate::form::{self, FormMap};
+use crate::params::Params;
+use crate::state::{mask_key, AppState};
+
+/// Facts about the current request that handlers record (for example in events).
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub request_id: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl RequestCtx {
+    pub fn info(&self) -> RequestInfo {
+        RequestInfo {
+            id: Some(self.request_id.clone()),
+            idempotency_key: self.idempotency_key.clone(),
+        }
+    }
+}
+
+/// Middleware: assigns `Request-Id`, echoes `Stripe-Version`, and logs one line per request.
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let request_id = format!("req_{}", random_alnum(&mut rand::thread_rng(), 14));
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let version = req
+        .headers()
+        .get("stripe-version")
+        .cloned()
+        .filter(|v| !v.is_empty() && v.len() <= 100);
+    let idempotency_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    req.extensions_mut().insert(RequestCtx {
+        request_id: request_id.clone(),
+        idempotency_key,
+    });
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("request-id", v);
+    }
+    let version = version.unwrap_or_else(|| {
+        HeaderValue::from_str(&state.config.default_api_version)
+            .unwrap_or(HeaderValue::from_static("2026-09-30.endive"))
+    });
+    headers.insert("stripe-version", version);
+    let status = resp.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "vouch::http",
+        method = %method,
+        path = %path,
+        status,
+        latency_ms = format_args!("{latency_ms:.2}"),
+        request_id = %request_id,
+        "request"
+    );
+    resp
+}
+
+/// The account of the request's secret key (Bearer, or Basic with the key as user name).
+pub struct Auth(pub Account);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = api_key(parts).ok_or(ApiError::MissingApiKey)?;
+        if key.is_empty() {
+            return Err(ApiError::MissingApiKey);
+        }
+        state
+            .keys
+            .account(&key)
+            .cloned()
+            .map(Auth)
+            .ok_or_else(|| ApiError::InvalidApiKey {
+                masked: mask_key(&key),
+            })
+    }
+}
+
+fn api_key(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(rest.to_owned())
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = decode_base64(rest)?;
+        let text = String::from_utf8(decoded).ok()?;
+        Some(
+            text.split_once(':')
+                .map_or(text.as_str(), |(u, _)| u)
+                .to_owned(),
+        )
+    } else {
+        // Anything else is treated as a key sent without a scheme, and judged as a key.
+        Some(value.to_owned())
+    }
+}
+
+/// Standard base64 (padding optional); None on anything else.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        buf = (buf << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Stripe parameters: the query string, and for POST/DELETE also the form body.
+pub struct StripeParams(pub Params);
+
+impl FromRequest<AppState> for StripeParams {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, ApiError> {
+        let mut map = FormMap::new();
+        if let Some(q) = req.uri().query() {
+            form::parse_into(&mut map, q.as_bytes())?;
+        }
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            let limit = state.config.max_body_bytes;
+            let bytes = axum::body::to_bytes(req.into_body(), limit)
+                .await
+                .map_err(|_| ApiError::BodyTooLarge { limit })?;
+            form::parse_into(&mut map, &bytes)?;
+        }
+        Ok(StripeParams(Params::new(map)))
+    }
+}
+
+/// The `{id}` path segment, percent-decoded; anything undecodable cannot name an object.
+pub struct PathId(pub String);
+
+impl FromRequestParts<AppState> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
+            // Only an undecodable segment gets here: no route can match it.
+            Err(_) => Err(ApiError::UnknownRoute {
+                method: parts.method.to_string(),
+                path: parts.uri.path().to_owned(),
+            }),
+        }
+    }
+}
+
+/// Unknown path or method.
+pub async fn unknown_route(req: Request) -> impl IntoResponse {
+    ApiError::UnknownRoute {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_base64;
+
+    #[test]
+    fn base64_decodes_basic_credentials() {
+        assert_eq!(
+            decode_base64("c2tfdGVzdF8xMjM6").as_deref(),
+            Some(&b"sk_test_123:"[..])
+        );
+        assert_eq!(decode_base64("!!"), None);
+    }
+}

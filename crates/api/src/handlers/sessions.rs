@@ -1,0 +1,356 @@
+//! `/v1/identity/verification_sessions`: create, retrieve, update, list, cancel, redact.
+
+use axum::extract::{Extension, State};
+use axum::Json;
+use serde_json::Value;
+use vouch_domain::ids::SessionId;
+use vouch_domain::session::{DocumentType, RelatedPerson, SessionType, Status, WireEnum};
+use vouch_domain::transition::{
+    self, Command, Ctx, DocumentOptionsPatch, MetadataPatch, NewSession, Patch,
+    ProvidedDetailsPatch, SessionUpdate,
+};
+use vouch_store::{CreatedRange, Cursor, SessionFilter, StoreError};
+
+use crate::context::{Auth, PathId, RequestCtx, StripeParams};
+use crate::error::ApiError;
+use crate::expand;
+use crate::handlers::{mutate, parse_session_id, render_session, take_limit};
+use crate::params::{Field, Params};
+use crate::state::AppState;
+
+const MAX_STRING: usize = 5000;
+pub const COLLECTION: &str = "/v1/identity/verification_sessions";
+
+/// `type` values accepted on create and update (`verification_flow` is output-only).
+const TYPES: &[(&str, SessionType)] = &[
+    ("document", SessionType::Document),
+    ("id_number", SessionType::IdNumber),
+];
+
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    Extension(rc): Extension<RequestCtx>,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, false)?;
+    let kind = non_empty(p.take_enum("type", TYPES)?, "type")?;
+    let verification_flow = non_empty(
+        p.take_str("verification_flow", MAX_STRING)?,
+        "verification_flow",
+    )?;
+    match (&kind, &verification_flow) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Exclusive {
+                params: ["type", "verification_flow"],
+            })
+        }
+        (None, None) => {
+            return Err(ApiError::MissingParam {
+                param: "type".into(),
+            })
+        }
+        _ => {}
+    }
+    let new = NewSession {
+        kind,
+        verification_flow,
+        client_reference_id: non_empty(
+            p.take_str("client_reference_id", MAX_STRING)?,
+            "client_reference_id",
+        )?,
+        metadata: metadata(&mut p)?,
+        document_options: options(&mut p)?,
+        provided_details: provided_details(&mut p)?,
+        related_customer: non_empty(
+            p.take_str("related_customer", MAX_STRING)?,
+            "related_customer",
+        )?,
+        related_customer_account: non_empty(
+            p.take_str("related_customer_account", MAX_STRING)?,
+            "related_customer_account",
+        )?,
+        related_person: related_person(&mut p)?,
+        return_url: non_empty(p.take_str("return_url", MAX_STRING)?, "return_url")?,
+    };
+    p.finish()?;
+    let (session, event) = {
+        let mut rng = rand::thread_rng();
+        let mut ctx = Ctx {
+            now_ms: state.clock.now_ms(),
+            request: rc.info(),
+            rng: &mut rng,
+        };
+        transition::create(&account, new, &mut ctx)?
+    };
+    state.store.insert_session(&session, &[event]).await?;
+    Ok(Json(render_session(&state, &session, &expand).await?))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, false)?;
+    p.finish()?;
+    let id = parse_session_id(&id, "id")?;
+    let session = state
+        .store
+        .get_session(&account.id, &id)
+        .await?
+        .ok_or_else(|| no_such(&id))?
+        .value;
+    Ok(Json(render_session(&state, &session, &expand).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    Extension(rc): Extension<RequestCtx>,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, false)?;
+    let update = SessionUpdate {
+        kind: non_empty(p.take_enum("type", TYPES)?, "type")?,
+        metadata: metadata(&mut p)?,
+        document_options: options(&mut p)?,
+        provided_details: provided_details(&mut p)?,
+    };
+    p.finish()?;
+    let id = parse_session_id(&id, "id")?;
+    let session = mutate(&state, &account.id, &id, rc.info(), || {
+        Command::Update(update.clone())
+    })
+    .await?
+    .session;
+    Ok(Json(render_session(&state, &session, &expand).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    Extension(rc): Extension<RequestCtx>,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, false)?;
+    p.finish()?;
+    let id = parse_session_id(&id, "id")?;
+    let session = mutate(&state, &account.id, &id, rc.info(), || Command::Cancel)
+        .await?
+        .session;
+    Ok(Json(render_session(&state, &session, &expand).await?))
+}
+
+pub async fn redact(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    Extension(rc): Extension<RequestCtx>,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, false)?;
+    p.finish()?;
+    let id = parse_session_id(&id, "id")?;
+    let due_ms = state.clock.now_ms() + state.config.redaction_delay_ms;
+    let session = mutate(&state, &account.id, &id, rc.info(), || Command::Redact {
+        due_ms,
+    })
+    .await?
+    .session;
+    Ok(Json(render_session(&state, &session, &expand).await?))
+}
+
+const STATUSES: &[(&str, Status)] = Status::ALL;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    let expand = expand::session(&mut p, true)?;
+    let limit = take_limit(&mut p)?;
+    let filter = SessionFilter {
+        status: non_empty(p.take_enum("status", STATUSES)?, "status")?,
+        client_reference_id: non_empty(
+            p.take_str("client_reference_id", MAX_STRING)?,
+            "client_reference_id",
+        )?,
+        related_customer: non_empty(
+            p.take_str("related_customer", MAX_STRING)?,
+            "related_customer",
+        )?,
+        related_customer_account: non_empty(
+            p.take_str("related_customer_account", MAX_STRING)?,
+            "related_customer_account",
+        )?,
+        created: created_range(&mut p)?,
+    };
+    let cursor = cursor(&mut p)?;
+    p.finish()?;
+    let page = state
+        .store
+        .list_sessions(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
+        .await
+        .map_err(|e| match (e, &cursor) {
+            (StoreError::NotFound, Some((c, param))) => ApiError::NoSuch {
+                kind: "VerificationSession",
+                id: match c {
+                    Cursor::After(id) | Cursor::Before(id) => id.to_string(),
+                },
+                param,
+            },
+            (e, _) => e.into(),
+        })?;
+    let mut data = Vec::with_capacity(page.items.len());
+    for s in &page.items {
+        data.push(render_session(&state, s, &expand).await?);
+    }
+    Ok(Json(crate::render::list(data, page.has_more, COLLECTION)))
+}
+
+fn no_such(id: &SessionId) -> ApiError {
+    ApiError::NoSuch {
+        kind: "VerificationSession",
+        id: id.to_string(),
+        param: "id",
+    }
+}
+
+/// A parameter that cannot be unset: `''` is `parameter_invalid_empty`.
+pub(crate) fn non_empty<T>(f: Option<Field<T>>, param: &str) -> Result<Option<T>, ApiError> {
+    match f {
+        None => Ok(None),
+        Some(Field::Value(v)) => Ok(Some(v)),
+        Some(Field::Empty) => Err(ApiError::EmptyNotAllowed {
+            param: param.to_owned(),
+        }),
+    }
+}
+
+fn metadata(p: &mut Params) -> Result<Option<MetadataPatch>, ApiError> {
+    Ok(match p.take_string_map("metadata")? {
+        None => None,
+        Some(Field::Empty) => Some(MetadataPatch::Clear),
+        Some(Field::Value(pairs)) => Some(MetadataPatch::Set(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, (!v.is_empty()).then_some(v)))
+                .collect(),
+        )),
+    })
+}
+
+/// A sub-field of an object that may be unset with `''`.
+fn patch<T>(f: Option<Field<T>>) -> Patch<T> {
+    match f {
+        None => Patch::Keep,
+        Some(Field::Empty) => Patch::Unset,
+        Some(Field::Value(v)) => Patch::Set(v),
+    }
+}
+
+fn options(p: &mut Params) -> Result<Patch<DocumentOptionsPatch>, ApiError> {
+    let mut options = match p.take_obj("options")? {
+        None => return Ok(Patch::Keep),
+        Some(Field::Empty) => {
+            return Err(ApiError::EmptyNotAllowed {
+                param: "options".into(),
+            })
+        }
+        Some(Field::Value(o)) => o,
+    };
+    let document = match options.take_obj("document")? {
+        None => Patch::Keep,
+        Some(Field::Empty) => Patch::Unset,
+        Some(Field::Value(mut d)) => {
+            let patch = DocumentOptionsPatch {
+                allowed_types: patch(d.take_enum_list("allowed_types", DocumentType::ALL, 3)?),
+                require_id_number: patch(d.take_bool("require_id_number")?),
+                require_live_capture: patch(d.take_bool("require_live_capture")?),
+                require_matching_selfie: patch(d.take_bool("require_matching_selfie")?),
+            };
+            d.finish_nested()?;
+            Patch::Set(patch)
+        }
+    };
+    options.finish_nested()?;
+    Ok(document)
+}
+
+fn provided_details(p: &mut Params) -> Result<Patch<ProvidedDetailsPatch>, ApiError> {
+    Ok(match p.take_obj("provided_details")? {
+        None => Patch::Keep,
+        Some(Field::Empty) => Patch::Unset,
+        Some(Field::Value(mut d)) => {
+            let email = patch(d.take_str("email", MAX_STRING)?);
+            let phone = patch(d.take_str("phone", MAX_STRING)?);
+            d.finish_nested()?;
+            Patch::Set(ProvidedDetailsPatch { email, phone })
+        }
+    })
+}
+
+fn related_person(p: &mut Params) -> Result<Option<RelatedPerson>, ApiError> {
+    let mut o = match non_empty(p.take_obj("related_person")?, "related_person")? {
+        None => return Ok(None),
+        Some(o) => o,
+    };
+    let account = non_empty(
+        o.take_str("account", MAX_STRING)?,
+        "related_person[account]",
+    )?;
+    let person = non_empty(o.take_str("person", MAX_STRING)?, "related_person[person]")?;
+    o.finish_nested()?;
+    let account = account.ok_or_else(|| ApiError::MissingParam {
+        param: "related_person[account]".into(),
+    })?;
+    let person = person.ok_or_else(|| ApiError::MissingParam {
+        param: "related_person[person]".into(),
+    })?;
+    Ok(Some(RelatedPerson { account, person }))
+}
+
+pub(crate) fn created_range(p: &mut Params) -> Result<CreatedRange, ApiError> {
+    Ok(
+        match non_empty(p.take_int_or_range("created")?, "created")? {
+            None => CreatedRange::default(),
+            Some(r) => CreatedRange {
+                gt: r.gt,
+                gte: match (r.eq, r.gte) {
+                    (Some(eq), Some(gte)) => Some(eq.max(gte)),
+                    (eq, gte) => eq.or(gte),
+                },
+                lt: r.lt,
+                lte: match (r.eq, r.lte) {
+                    (Some(eq), Some(lte)) => Some(eq.min(lte)),
+                    (eq, lte) => eq.or(lte),
+                },
+            },
+        },
+    )
+}
+
+fn cursor(p: &mut Params) -> Result<Option<(Cursor<SessionId>, &'static str)>, ApiError> {
+    let after = non_empty(p.take_str("starting_after", MAX_STRING)?, "starting_after")?;
+    let before = non_empty(p.take_str("ending_before", MAX_STRING)?, "ending_before")?;
+    Ok(match (after, before) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Exclusive {
+                params: ["starting_after", "ending_before"],
+            })
+        }
+        (Some(a), None) => Some((
+            Cursor::After(parse_session_id(&a, "starting_after")?),
+            "starting_after",
+        )),
+        (None, Some(b)) => Some((
+            Cursor::Before(parse_session_id(&b, "ending_before")?),
+            "ending_before",
+        )),
+        (None, None) => None,
+    })
+}

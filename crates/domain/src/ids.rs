@@ -1,0 +1,172 @@
+//! Prefixed, time-sortable identifiers as validated newtypes.
+//!
+//! An id is `<prefix>_` followed by 24 ASCII alphanumerics: six base62 characters of the
+//! creation time in seconds (so ids sort roughly by time) and eighteen random ones.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use rand::Rng;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Length of the part after the prefix.
+pub const SUFFIX_LEN: usize = 24;
+
+/// What an id names: its prefix and the name Stripe uses in error messages.
+pub trait IdKind {
+    const PREFIX: &'static str;
+    const NAME: &'static str;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKind;
+impl IdKind for SessionKind {
+    const PREFIX: &'static str = "vs";
+    const NAME: &'static str = "VerificationSession";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReportKind;
+impl IdKind for ReportKind {
+    const PREFIX: &'static str = "vr";
+    const NAME: &'static str = "VerificationReport";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventKind;
+impl IdKind for EventKind {
+    const PREFIX: &'static str = "evt";
+    const NAME: &'static str = "Event";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestKind;
+impl IdKind for RequestKind {
+    const PREFIX: &'static str = "req";
+    const NAME: &'static str = "Request";
+}
+
+/// A validated id of kind `K`.
+pub struct Id<K> {
+    value: String,
+    kind: PhantomData<K>,
+}
+
+pub type SessionId = Id<SessionKind>;
+pub type ReportId = Id<ReportKind>;
+pub type EventId = Id<EventKind>;
+pub type RequestId = Id<RequestKind>;
+
+impl<K: IdKind> Id<K> {
+    /// A new id for something created at `now` (unix seconds).
+    pub fn generate(now: i64, rng: &mut impl Rng) -> Self {
+        let mut s = String::with_capacity(K::PREFIX.len() + 1 + SUFFIX_LEN);
+        s.push_str(K::PREFIX);
+        s.push('_');
+        let mut t = now.max(0) as u64;
+        let mut time = [b'0'; 6];
+        for slot in time.iter_mut().rev() {
+            *slot = ALPHABET[(t % 62) as usize];
+            t /= 62;
+        }
+        s.extend(time.iter().map(|&b| b as char));
+        s.push_str(&random_alnum(rng, SUFFIX_LEN - 6));
+        Id {
+            value: s,
+            kind: PhantomData,
+        }
+    }
+
+    /// Accepts exactly what [`Id::generate`] produces; anything else cannot exist in the store.
+    pub fn parse(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix(K::PREFIX)?.strip_prefix('_')?;
+        if rest.len() == SUFFIX_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Some(Id {
+                value: s.to_owned(),
+                kind: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// `len` random ASCII alphanumerics.
+pub fn random_alnum(rng: &mut impl Rng, len: usize) -> String {
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+impl<K> Clone for Id<K> {
+    fn clone(&self) -> Self {
+        Id {
+            value: self.value.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+impl<K> PartialEq for Id<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<K> Eq for Id<K> {}
+impl<K> std::hash::Hash for Id<K> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state)
+    }
+}
+impl<K> fmt::Debug for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+impl<K> fmt::Display for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+impl<K> serde::Serialize for Id<K> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.value)
+    }
+}
+impl<'de, K: IdKind> serde::Deserialize<'de> for Id<K> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Id::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid {} id", K::NAME)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn generated_ids_parse_and_sort_by_time() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let a = SessionId::generate(1_700_000_000, &mut rng);
+        let b = SessionId::generate(1_700_000_001, &mut rng);
+        assert!(a.as_str().starts_with("vs_"));
+        assert_eq!(a.as_str().len(), 3 + SUFFIX_LEN);
+        assert_eq!(SessionId::parse(a.as_str()), Some(a.clone()));
+        assert!(a.as_str()[3..9] < b.as_str()[3..9]);
+    }
+
+    #[test]
+    fn parse_rejects_wrong_prefix_length_and_charset() {
+        assert!(SessionId::parse("vr_000000000000000000000000").is_none());
+        assert!(SessionId::parse("vs_00000000000000000000000").is_none());
+        assert!(SessionId::parse("vs_00000000000000000000000-").is_none());
+        assert!(SessionId::parse("vs_").is_none());
+        assert!(SessionId::parse("").is_none());
+        assert!(SessionId::parse("vs_000000000000000000000000").is_some());
+        assert!(ReportId::parse("vr_000000000000000000000000").is_some());
+    }
+}

@@ -1,0 +1,257 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::*;
+use crate::session::{Account, ErrorCode, LastError};
+
+fn account(livemode: bool) -> Account {
+    Account {
+        id: "acct_1".into(),
+        livemode,
+    }
+}
+
+fn new_session(rng: &mut StdRng, livemode: bool) -> Session {
+    let mut ctx = Ctx {
+        now_ms: 1_700_000_000_000,
+        request: RequestInfo::default(),
+        rng,
+    };
+    let new = NewSession {
+        kind: Some(SessionType::Document),
+        metadata: Some(MetadataPatch::Set(vec![("k".into(), Some("v".into()))])),
+        ..NewSession::default()
+    };
+    let (s, ev) = create(&account(livemode), new, &mut ctx).unwrap();
+    assert_eq!(ev.kind, EventType::Created);
+    assert_eq!(ev.session, s);
+    s
+}
+
+fn run(s: Session, cmd: Command, rng: &mut StdRng) -> Result<Outcome, DomainError> {
+    let mut ctx = Ctx {
+        now_ms: 1_700_000_100_000,
+        request: RequestInfo::default(),
+        rng,
+    };
+    transition(s, cmd, &mut ctx)
+}
+
+fn verify_cmd() -> Command {
+    Command::TestVerify {
+        person: Box::default(),
+    }
+}
+
+#[test]
+fn create_starts_in_requires_input_with_secret_and_url() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let s = new_session(&mut rng, false);
+    assert_eq!(s.status, Status::RequiresInput);
+    let secret = s.client_secret.clone().unwrap();
+    assert!(secret.starts_with(&format!("{}_secret_test_", s.id)));
+    assert!(s.url_token.is_some());
+    assert_eq!(s.metadata, vec![("k".to_string(), "v".to_string())]);
+}
+
+#[test]
+fn cancel_nulls_secret_url_and_last_error_and_is_idempotent() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut s = new_session(&mut rng, false);
+    s.last_error = Some(LastError {
+        code: ErrorCode::DocumentExpired,
+        reason: "x".into(),
+    });
+    let out = run(s, Command::Cancel, &mut rng).unwrap();
+    assert_eq!(out.session.status, Status::Canceled);
+    assert!(out.session.client_secret.is_none() && out.session.url_token.is_none());
+    assert!(out.session.last_error.is_none());
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].kind, EventType::Canceled);
+    let again = run(out.session, Command::Cancel, &mut rng).unwrap();
+    assert!(again.unchanged);
+    assert!(again.events.is_empty());
+}
+
+#[test]
+fn cancel_of_verified_is_refused() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let s = new_session(&mut rng, false);
+    let v = run(s, verify_cmd(), &mut rng).unwrap().session;
+    let err = run(v, Command::Cancel, &mut rng).unwrap_err();
+    assert_eq!(
+        err,
+        DomainError::WrongState {
+            action: "cancel",
+            status: Status::Verified,
+            allowed: &[Status::RequiresInput]
+        }
+    );
+}
+
+#[test]
+fn verify_emits_processing_then_verified_and_a_report() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let s = new_session(&mut rng, false);
+    let out = run(s, verify_cmd(), &mut rng).unwrap();
+    let kinds: Vec<_> = out.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventType::Processing, EventType::Verified]);
+    let report = out.report.unwrap();
+    assert_eq!(
+        out.session.last_verification_report,
+        Some(report.id.clone())
+    );
+    assert!(report.document.is_some());
+    assert!(report.id_number.is_none());
+    assert!(report.selfie.is_none());
+    assert_eq!(out.session.status, Status::Verified);
+    assert!(out.session.client_secret.is_none());
+    let outputs = out.session.verified_outputs.unwrap();
+    assert_eq!(outputs.first_name.as_deref(), Some("Jenny"));
+    assert!(outputs.id_number.is_none());
+}
+
+#[test]
+fn verify_in_live_mode_is_refused() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let s = new_session(&mut rng, true);
+    assert_eq!(
+        run(s, verify_cmd(), &mut rng).unwrap_err(),
+        DomainError::LiveMode { action: "verify" }
+    );
+}
+
+#[test]
+fn update_only_in_requires_input() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let s = new_session(&mut rng, false);
+    let upd = SessionUpdate {
+        kind: Some(SessionType::IdNumber),
+        ..SessionUpdate::default()
+    };
+    let out = run(s, Command::Update(upd.clone()), &mut rng).unwrap();
+    assert_eq!(out.session.kind, SessionType::IdNumber);
+    assert!(out.events.is_empty());
+    let canceled = run(out.session, Command::Cancel, &mut rng).unwrap().session;
+    let err = run(canceled, Command::Update(upd), &mut rng).unwrap_err();
+    assert!(matches!(
+        err,
+        DomainError::WrongState {
+            action: "update",
+            status: Status::Canceled,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn redact_requires_input_cancels_then_completes_with_placeholders() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let s = new_session(&mut rng, false);
+    let out = run(s, Command::Redact { due_ms: 5 }, &mut rng).unwrap();
+    assert_eq!(out.session.status, Status::Canceled);
+    assert_eq!(out.session.redaction, Some(RedactionStatus::Processing));
+    assert_eq!(out.events[0].kind, EventType::Canceled);
+    // A second redact is a no-op, any other change is refused.
+    assert!(
+        run(out.session.clone(), Command::Redact { due_ms: 9 }, &mut rng)
+            .unwrap()
+            .unchanged
+    );
+    assert_eq!(
+        run(out.session.clone(), Command::Cancel, &mut rng).unwrap_err(),
+        DomainError::Redacted { action: "cancel" }
+    );
+    let done = run(out.session, Command::CompleteRedaction, &mut rng).unwrap();
+    assert!(done.redacted_now);
+    assert_eq!(done.session.redaction, Some(RedactionStatus::Redacted));
+    assert!(done.session.metadata.is_empty());
+    assert_eq!(done.events[0].kind, EventType::Redacted);
+}
+
+#[test]
+fn redact_verified_keeps_status_and_erases_outputs() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let s = new_session(&mut rng, false);
+    let v = run(s, verify_cmd(), &mut rng).unwrap().session;
+    let r = run(v, Command::Redact { due_ms: 0 }, &mut rng).unwrap();
+    assert!(r.events.is_empty());
+    assert_eq!(r.session.status, Status::Verified);
+    let done = run(r.session, Command::CompleteRedaction, &mut rng)
+        .unwrap()
+        .session;
+    let o = done.verified_outputs.unwrap();
+    assert_eq!(o.first_name.as_deref(), Some("[redacted]"));
+    assert_eq!(o.dob, Some(crate::outputs::Date::REDACTED));
+    assert_eq!(o.address.unwrap().country.as_deref(), Some("US"));
+}
+
+#[test]
+fn redact_while_processing_is_refused() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut s = new_session(&mut rng, false);
+    s.status = Status::Processing;
+    assert!(matches!(
+        run(s, Command::Redact { due_ms: 0 }, &mut rng).unwrap_err(),
+        DomainError::WrongState {
+            action: "redact",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn metadata_limits_and_patch_semantics() {
+    let mut m = Metadata::new();
+    apply_metadata(
+        &mut m,
+        MetadataPatch::Set(vec![
+            ("a".into(), Some("1".into())),
+            ("b".into(), Some("2".into())),
+        ]),
+    )
+    .unwrap();
+    apply_metadata(
+        &mut m,
+        MetadataPatch::Set(vec![("a".into(), None), ("b".into(), Some("3".into()))]),
+    )
+    .unwrap();
+    assert_eq!(m, vec![("b".to_string(), "3".to_string())]);
+    let many: Vec<_> = (0..51)
+        .map(|i| (format!("k{i}"), Some("v".into())))
+        .collect();
+    assert_eq!(
+        apply_metadata(&mut Metadata::new(), MetadataPatch::Set(many)),
+        Err(DomainError::MetadataTooManyKeys)
+    );
+    assert!(matches!(
+        apply_metadata(
+            &mut m,
+            MetadataPatch::Set(vec![("x".repeat(41), Some("v".into()))])
+        ),
+        Err(DomainError::MetadataKeyTooLong { .. })
+    ));
+    assert!(matches!(
+        apply_metadata(
+            &mut m,
+            MetadataPatch::Set(vec![("x".into(), Some("v".repeat(501)))])
+        ),
+        Err(DomainError::MetadataValueTooLong { .. })
+    ));
+    apply_metadata(&mut m, MetadataPatch::Clear).unwrap();
+    assert!(m.is_empty());
+}
+
+#[test]
+fn quoted_statuses() {
+    assert_eq!(
+        DomainError::quoted(&[Status::RequiresInput]),
+        "\"requires_input\""
+    );
+    assert_eq!(
+        DomainError::quoted(&[Status::RequiresInput, Status::Verified, Status::Canceled]),
+        "\"requires_input\", \"verified\" or \"canceled\""
+    );
+}

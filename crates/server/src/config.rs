@@ -1,0 +1,269 @@
+//! Configuration: defaults, then a TOML file, then `VOUCH_*` environment variables, then flags.
+//! Environment variables are read through clap (never written); secrets may come from files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+pub const DEFAULTS: &str = include_str!("../config.default.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `vouch serve` flags; each is also a `VOUCH_*` environment variable.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); `vouch config` prints a commented one.
+    #[arg(long, env = "VOUCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:12111].
+    #[arg(long, env = "VOUCH_LISTEN")]
+    pub listen: Option<String>,
+    /// sqlite://relative/path.db or sqlite:///absolute/path.db [default: sqlite://vouch-data/vouch.db].
+    #[arg(long, env = "VOUCH_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// A secret key (sk_test_… or sk_live_…); repeat for several accounts.
+    #[arg(long = "api-key", env = "VOUCH_API_KEY", value_delimiter = ',')]
+    pub api_keys: Vec<String>,
+    /// A file with secret keys, one per line.
+    #[arg(long, env = "VOUCH_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Base URL for the hosted-page links [default: http://<listen>].
+    #[arg(long, env = "VOUCH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, env = "VOUCH_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// How long a redaction stays processing, e.g. 2s, 500ms [default: 2s].
+    #[arg(long, env = "VOUCH_REDACTION_DELAY")]
+    pub redaction_delay: Option<String>,
+    /// Largest request body, in bytes [default: 1048576].
+    #[arg(long, env = "VOUCH_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+/// The file's shape; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    api_keys: Option<Vec<String>>,
+    public_url: Option<String>,
+    log_format: Option<LogFormat>,
+    redaction_delay: Option<String>,
+    max_body_bytes: Option<usize>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "SQLite {}", p.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database: Database,
+    pub api_keys: Vec<String>,
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    pub redaction_delay_ms: i64,
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn resolve(args: ServeArgs) -> Result<Config, String> {
+        let defaults: FileConfig =
+            toml::from_str(DEFAULTS).map_err(|e| format!("built-in defaults: {e}"))?;
+        let file: FileConfig = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let pick = |flag: Option<String>, file: Option<String>, default: Option<String>| {
+            flag.or(file).or(default).unwrap_or_default()
+        };
+        let mut api_keys = args.api_keys;
+        if let Some(path) = &args.api_key_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            api_keys.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if api_keys.is_empty() {
+            api_keys = file.api_keys.unwrap_or_default();
+        }
+        api_keys.retain(|k| !k.trim().is_empty());
+        let delay = pick(
+            args.redaction_delay,
+            file.redaction_delay,
+            defaults.redaction_delay,
+        );
+        let public_url = pick(args.public_url, file.public_url, None);
+        Ok(Config {
+            listen: pick(args.listen, file.listen, defaults.listen),
+            database: parse_database_url(&pick(
+                args.database_url,
+                file.database_url,
+                defaults.database_url,
+            ))?,
+            api_keys,
+            public_url: (!public_url.is_empty())
+                .then(|| public_url.trim_end_matches('/').to_owned()),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .or(defaults.log_format)
+                .unwrap_or(LogFormat::Text),
+            redaction_delay_ms: parse_duration_ms(&delay).ok_or_else(|| {
+                format!("redaction_delay: cannot read {delay:?} (use e.g. 2s, 500ms)")
+            })?,
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .or(defaults.max_body_bytes)
+                .unwrap_or(1 << 20),
+        })
+    }
+
+    /// Checks the listen address early so a typo is a clear message, not a bind error.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.parse().map_err(|_| {
+            format!(
+                "listen: {:?} is not an address like 127.0.0.1:12111",
+                self.listen
+            )
+        })
+    }
+}
+
+pub fn parse_database_url(url: &str) -> Result<Database, String> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err("database_url: sqlite:// needs a path".into());
+        }
+        // sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative.
+        return Ok(Database::Sqlite(PathBuf::from(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(
+            "database_url: PostgreSQL is not supported by this build yet; use sqlite://".into(),
+        );
+    }
+    Err(format!(
+        "database_url: {url:?} is not sqlite://relative/path.db or sqlite:///absolute/path.db"
+    ))
+}
+
+/// `500ms`, `2s`, `5m`, `1h`, or a bare number of milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "ms"),
+    };
+    let n: i64 = num.parse().ok()?;
+    let factor = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            parse_database_url("sqlite://data/v.db").unwrap(),
+            Database::Sqlite("data/v.db".into())
+        );
+        assert_eq!(
+            parse_database_url("sqlite:///tmp/v.db").unwrap(),
+            Database::Sqlite("/tmp/v.db".into())
+        );
+        assert!(parse_database_url("mysql://x").is_err());
+        assert!(parse_database_url("sqlite://").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("2s"), Some(2000));
+        assert_eq!(parse_duration_ms("250ms"), Some(250));
+        assert_eq!(parse_duration_ms("0s"), Some(0));
+        assert_eq!(parse_duration_ms("5m"), Some(300_000));
+        assert_eq!(parse_duration_ms("10"), Some(10));
+        assert_eq!(parse_duration_ms("fast"), None);
+        assert_eq!(parse_duration_ms("2d"), None);
+    }
+
+    #[test]
+    fn defaults_parse_and_flags_win() {
+        let c = Config::resolve(ServeArgs::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:12111");
+        assert_eq!(c.database, Database::Sqlite("vouch-data/vouch.db".into()));
+        assert_eq!(c.redaction_delay_ms, 2000);
+        assert_eq!(c.log_format, LogFormat::Text);
+        let c = Config::resolve(ServeArgs {
+            listen: Some("127.0.0.1:0".into()),
+            redaction_delay: Some("100ms".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:0");
+        assert_eq!(c.redaction_delay_ms, 100);
+    }
+
+    #[test]
+    fn file_sits_between_defaults_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9999");
+        assert_eq!(c.log_format, LogFormat::Json);
+        let c = Config::resolve(ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:1".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+    }
+}

@@ -1,0 +1,210 @@
+//! `vouch`: a Stripe Identity-compatible verification server in one binary.
+
+mod config;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+use vouch_api::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
+use vouch_domain::ids::random_alnum;
+use vouch_store::{SqliteStore, Store};
+
+use config::{Config, Database, LogFormat, ServeArgs};
+
+/// Setting under which a generated test key is kept.
+const GENERATED_KEY: &str = "generated_test_key";
+
+#[derive(Parser)]
+#[command(
+    name = "vouch",
+    version,
+    about = "A self-hostable, Stripe Identity-compatible verification server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Print the commented default configuration.
+    Config,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config => {
+            print!("{}", config::DEFAULTS);
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            let result = Config::resolve(args).and_then(|config| {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the runtime: {e}"))?;
+                runtime.block_on(serve(config))
+            });
+            match result {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("vouch: {message}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    init_logging(config.log_format);
+    let addr = config.listen_addr()?;
+    let store: Arc<dyn Store> = match &config.database {
+        Database::Sqlite(path) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                .await
+                .map_err(|e| e.to_string())?;
+            Arc::new(opened.map_err(|e| format!("database: {e}"))?)
+        }
+    };
+
+    let mut keys = config.api_keys.clone();
+    let generated = if keys.is_empty() {
+        let fresh = format!("sk_test_{}", random_alnum(&mut rand::thread_rng(), 32));
+        let key = store
+            .put_setting_if_absent(GENERATED_KEY, &fresh)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        keys.push(key);
+        true
+    } else {
+        false
+    };
+    let keyring = KeyRing::new(keys.iter().map(String::as_str))?;
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let base_url = format!("http://{local}");
+    let api_config = ApiConfig {
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| base_url.clone()),
+        redaction_delay_ms: config.redaction_delay_ms,
+        max_body_bytes: config.max_body_bytes,
+        ..ApiConfig::default()
+    };
+    let state = AppState {
+        store,
+        clock: Arc::new(SystemClock) as Arc<dyn Clock>,
+        keys: Arc::new(keyring),
+        config: Arc::new(api_config),
+    };
+
+    print_banner(&base_url, &config, &keys, generated);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(redaction_worker(state.clone(), stop_rx));
+    let app = vouch_api::router(state);
+    tracing::info!(address = %local, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server: {e}"))?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: bool) {
+    let test_key = keys.iter().find(|k| k.starts_with("sk_test_"));
+    let mut out = format!(
+        "vouch {} listening on {base_url}\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    out.push_str(&format!("  database   {}\n", config.database));
+    match test_key {
+        Some(k) if generated => out.push_str(&format!(
+            "  test key   {k}  (generated on first start, kept in the database)\n"
+        )),
+        Some(k) => out.push_str(&format!("  test key   {k}\n")),
+        None => out.push_str("  test key   none configured (live keys only)\n"),
+    }
+    let live = keys.iter().filter(|k| k.starts_with("sk_live_")).count();
+    if live > 0 {
+        out.push_str(&format!("  live keys  {live} configured\n"));
+    }
+    let key = test_key.map_or("sk_test_…", String::as_str);
+    let (host, port) = base_url
+        .trim_start_matches("http://")
+        .rsplit_once(':')
+        .unwrap_or(("127.0.0.1", "12111"));
+    out.push_str(&format!(
+        "  python     stripe.api_key = \"{key}\"; stripe.api_base = \"{base_url}\"\n"
+    ));
+    out.push_str(&format!(
+        "  node       new Stripe(\"{key}\", {{host: \"{host}\", port: {port}, protocol: \"http\"}})\n"
+    ));
+    out.push_str(&format!(
+        "  curl       curl {base_url}/v1/identity/verification_sessions -u {key}: -d type=document\n"
+    ));
+    print!("{out}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+/// Completes due redactions every 200 ms until told to stop.
+async fn redaction_worker(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = vouch_api::jobs::redaction_tick(&state).await {
+            tracing::error!(error = ?e, "redaction worker");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

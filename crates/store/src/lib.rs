@@ -1,0 +1,118 @@
+//! Storage for vouch: one object-safe async trait and its backends. Errors are
+//! storage-neutral; a database outage is `Unavailable`, never "not found".
+
+use async_trait::async_trait;
+use vouch_domain::event::Event;
+use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::report::Report;
+use vouch_domain::session::{Session, Status};
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// A referenced object (for example a list cursor) does not exist.
+    NotFound,
+    /// The object changed since it was read (optimistic concurrency); retry the transition.
+    Conflict,
+    /// The database failed or cannot be reached.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::NotFound => f.write_str("not found"),
+            StoreError::Conflict => f.write_str("concurrent modification"),
+            StoreError::Unavailable(cause) => write!(f, "storage unavailable: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A stored value with the version it was read at.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: i64,
+}
+
+/// `created` bounds of a list request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreatedRange {
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub status: Option<Status>,
+    pub client_reference_id: Option<String>,
+    pub related_customer: Option<String>,
+    pub related_customer_account: Option<String>,
+    pub created: CreatedRange,
+}
+
+/// Where a page starts: after (older than) or before (newer than) an object.
+#[derive(Debug, Clone)]
+pub enum Cursor<Id> {
+    After(Id),
+    Before(Id),
+}
+
+/// One page of a list, newest first; `has_more` looks in the paging direction.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+/// A committed session change: the new state, its events and its report, in one transaction.
+pub struct SessionWrite<'a> {
+    pub session: &'a Session,
+    /// The version the change was computed from; the write fails with `Conflict` otherwise.
+    pub expected_version: i64,
+    pub events: &'a [Event],
+    pub report: Option<&'a Report>,
+    /// Erase personal data from the copies of this session in reports and events too.
+    pub erase_copies: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Succeeds once the store can serve requests.
+    async fn ping(&self) -> Result<()>;
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Stores `value` unless the key has one already; returns the value now stored.
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String>;
+
+    /// A new session with its `created` event.
+    async fn insert_session(&self, session: &Session, events: &[Event]) -> Result<()>;
+    async fn get_session(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<Versioned<Session>>>;
+    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()>;
+    /// `Err(NotFound)` when the cursor names no session of this account.
+    async fn list_sessions(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<Session>>;
+
+    async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>>;
+
+    /// Sessions whose pending redaction is due at `now_ms`: (account, id).
+    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
+}

@@ -1,0 +1,502 @@
+//! The embedded SQLite backend: WAL, `synchronous=FULL` (a write is on disk before it is
+//! acknowledged), one writer connection and a pool of readers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use vouch_domain::event::Event;
+use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::report::Report;
+use vouch_domain::session::{Session, WireEnum};
+
+use crate::{Cursor, Page, Result, SessionFilter, SessionWrite, Store, StoreError, Versioned};
+
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a connection half-way through a transaction
+    // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and runs the embedded migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(unavailable)?;
+            }
+        }
+        let mut writer = open_connection(path)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `f` on the writer connection inside one IMMEDIATE transaction.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    /// Runs `f` on a pooled read connection.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = lock(&inner.readers).pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&inner.path)?,
+            };
+            let out = f(&conn);
+            lock(&inner.readers).push(conn);
+            out
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(unavailable)?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(unavailable)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version TEXT PRIMARY KEY,
+             applied_at INTEGER NOT NULL DEFAULT (unixepoch())
+         )",
+    )
+    .map_err(unavailable)?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction().map_err(unavailable)?;
+        let done: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(unavailable)?;
+        if !done {
+            tx.execute_batch(sql).map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES (?1)",
+                [version],
+            )
+            .map_err(unavailable)?;
+        }
+        tx.commit().map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(unavailable)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt stored object: {e}")))
+}
+
+fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> Result<()> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO events (id, account, created, type, session_id, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(unavailable)?;
+    for e in events {
+        stmt.execute(params![
+            e.id.as_str(),
+            e.account,
+            e.created,
+            e.kind.as_str(),
+            e.session.id.as_str(),
+            to_json(e)?
+        ])
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn insert_report(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO reports (id, account, created, session_id, client_reference_id, type, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(unavailable)?
+    .execute(params![
+        r.id.as_str(),
+        r.account,
+        r.created,
+        r.verification_session
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        r.client_reference_id,
+        r.kind.as_str(),
+        to_json(r)?
+    ])
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Rewrites every report and event of `session_id` with personal data erased.
+fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> {
+    let reports: Vec<(i64, String)> = {
+        let mut stmt = tx
+            .prepare_cached("SELECT seq, data FROM reports WHERE session_id = ?1")
+            .map_err(unavailable)?;
+        let rows = stmt
+            .query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)?
+    };
+    for (seq, data) in reports {
+        let mut report: Report = from_json(&data)?;
+        report.redact();
+        tx.execute(
+            "UPDATE reports SET data = ?1 WHERE seq = ?2",
+            params![to_json(&report)?, seq],
+        )
+        .map_err(unavailable)?;
+    }
+    let events: Vec<(i64, String)> = {
+        let mut stmt = tx
+            .prepare_cached("SELECT seq, data FROM events WHERE session_id = ?1")
+            .map_err(unavailable)?;
+        let rows = stmt
+            .query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)?
+    };
+    for (seq, data) in events {
+        let mut event: Event = from_json(&data)?;
+        event.session.erase_personal_data();
+        tx.execute(
+            "UPDATE events SET data = ?1 WHERE seq = ?2",
+            params![to_json(&event)?, seq],
+        )
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable))
+            .await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![key, value],
+            )
+            .map_err(unavailable)?;
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &Session, events: &[Event]) -> Result<()> {
+        let data = to_json(session)?;
+        let session = session.clone();
+        let events = events.to_vec();
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO sessions (id, account, created, status, client_reference_id,
+                     related_customer, related_customer_account, redaction_due_ms, version, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
+            )
+            .map_err(unavailable)?
+            .execute(params![
+                session.id.as_str(),
+                session.account,
+                session.created,
+                session.status.as_str(),
+                session.client_reference_id,
+                session.related_customer,
+                session.related_customer_account,
+                session.redaction_due_ms,
+                data
+            ])
+            .map_err(unavailable)?;
+            insert_events(tx, &events)
+        })
+        .await
+    }
+
+    async fn get_session(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<Versioned<Session>>> {
+        let (account, id) = (account.to_owned(), id.as_str().to_owned());
+        self.read(move |c| {
+            let row: Option<(i64, String)> = c
+                .prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
+                .map_err(unavailable)?
+                .query_row(params![id, account], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|(version, data)| {
+                Ok(Versioned {
+                    value: from_json(&data)?,
+                    version,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()> {
+        let session = write.session.clone();
+        let data = to_json(&session)?;
+        let events = write.events.to_vec();
+        let report = write.report.cloned();
+        let (expected, erase) = (write.expected_version, write.erase_copies);
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE sessions SET status = ?1, redaction_due_ms = ?2, data = ?3,
+                         version = version + 1
+                     WHERE id = ?4 AND account = ?5 AND version = ?6",
+                )
+                .map_err(unavailable)?
+                .execute(params![
+                    session.status.as_str(),
+                    session.redaction_due_ms,
+                    data,
+                    session.id.as_str(),
+                    session.account,
+                    expected
+                ])
+                .map_err(unavailable)?;
+            if changed == 0 {
+                return Err(StoreError::Conflict);
+            }
+            if let Some(r) = &report {
+                insert_report(tx, r)?;
+            }
+            insert_events(tx, &events)?;
+            if erase {
+                erase_copies(tx, session.id.as_str())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_sessions(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<Session>> {
+        let account = account.to_owned();
+        let filter = filter.clone();
+        let cursor = cursor.cloned();
+        self.read(move |c| list_sessions(c, &account, &filter, cursor.as_ref(), limit))
+            .await
+    }
+
+    async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
+        let (account, id) = (account.to_owned(), id.as_str().to_owned());
+        self.read(move |c| {
+            let row: Option<String> = c
+                .prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
+                .map_err(unavailable)?
+                .query_row(params![id, account], |r| r.get(0))
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|d| from_json(&d)).transpose()
+        })
+        .await
+    }
+
+    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT account, id FROM sessions
+                     WHERE redaction_due_ms IS NOT NULL AND redaction_due_ms <= ?1
+                     ORDER BY redaction_due_ms LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![now_ms, limit as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(unavailable)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (account, id) = row.map_err(unavailable)?;
+                if let Some(id) = SessionId::parse(&id) {
+                    out.push((account, id));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn list_sessions(
+    c: &Connection,
+    account: &str,
+    filter: &SessionFilter,
+    cursor: Option<&Cursor<SessionId>>,
+    limit: usize,
+) -> Result<Page<Session>> {
+    use rusqlite::types::Value;
+    let mut sql = String::from("SELECT data FROM sessions WHERE account = ?");
+    let mut args: Vec<Value> = vec![Value::Text(account.to_owned())];
+    let mut eq = |sql: &mut String, col: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {col} = ?"));
+            args.push(Value::Text(v.clone()));
+        }
+    };
+    eq(
+        &mut sql,
+        "status",
+        &filter.status.map(|s| s.as_str().to_owned()),
+    );
+    eq(&mut sql, "client_reference_id", &filter.client_reference_id);
+    eq(&mut sql, "related_customer", &filter.related_customer);
+    eq(
+        &mut sql,
+        "related_customer_account",
+        &filter.related_customer_account,
+    );
+    let range = filter.created;
+    for (op, v) in [
+        (">", range.gt),
+        (">=", range.gte),
+        ("<", range.lt),
+        ("<=", range.lte),
+    ] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND created {op} ?"));
+            args.push(Value::Integer(v));
+        }
+    }
+    let mut ascending = false;
+    if let Some(cursor) = cursor {
+        let (id, op) = match cursor {
+            Cursor::After(id) => (id, "<"),
+            Cursor::Before(id) => {
+                ascending = true;
+                (id, ">")
+            }
+        };
+        let pos: Option<(i64, i64)> = c
+            .prepare_cached("SELECT created, seq FROM sessions WHERE id = ?1 AND account = ?2")
+            .map_err(unavailable)?
+            .query_row(params![id.as_str(), account], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(unavailable)?;
+        let (created, seq) = pos.ok_or(StoreError::NotFound)?;
+        sql.push_str(&format!(" AND (created, seq) {op} (?, ?)"));
+        args.push(Value::Integer(created));
+        args.push(Value::Integer(seq));
+    }
+    sql.push_str(if ascending {
+        " ORDER BY created ASC, seq ASC LIMIT ?"
+    } else {
+        " ORDER BY created DESC, seq DESC LIMIT ?"
+    });
+    args.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+        .map_err(unavailable)?;
+    let mut items = Vec::with_capacity(limit + 1);
+    for row in rows {
+        items.push(from_json::<Session>(&row.map_err(unavailable)?)?);
+    }
+    let has_more = items.len() > limit;
+    items.truncate(limit);
+    if ascending {
+        items.reverse();
+    }
+    Ok(Page { items, has_more })
+}
