@@ -417,34 +417,38 @@ impl Store for SqliteStore {
     }
 }
 
-fn list_sessions(
-    c: &Connection,
+/// Where a page starts: the cursor's (created, seq) and the direction.
+struct Position {
+    created: i64,
+    seq: i64,
+    ascending: bool,
+}
+
+/// The SQL of one list page; every combination is served by an index (see the tests).
+fn list_query(
     account: &str,
     filter: &SessionFilter,
-    cursor: Option<&Cursor<SessionId>>,
+    position: Option<&Position>,
     limit: usize,
-) -> Result<Page<Session>> {
+) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut sql = String::from("SELECT data FROM sessions WHERE account = ?");
     let mut args: Vec<Value> = vec![Value::Text(account.to_owned())];
-    let mut eq = |sql: &mut String, col: &str, v: &Option<String>| {
-        if let Some(v) = v {
+    let text_filters = [
+        ("status", filter.status.map(|s| s.as_str().to_owned())),
+        ("client_reference_id", filter.client_reference_id.clone()),
+        ("related_customer", filter.related_customer.clone()),
+        (
+            "related_customer_account",
+            filter.related_customer_account.clone(),
+        ),
+    ];
+    for (col, value) in text_filters {
+        if let Some(v) = value {
             sql.push_str(&format!(" AND {col} = ?"));
-            args.push(Value::Text(v.clone()));
+            args.push(Value::Text(v));
         }
-    };
-    eq(
-        &mut sql,
-        "status",
-        &filter.status.map(|s| s.as_str().to_owned()),
-    );
-    eq(&mut sql, "client_reference_id", &filter.client_reference_id);
-    eq(&mut sql, "related_customer", &filter.related_customer);
-    eq(
-        &mut sql,
-        "related_customer_account",
-        &filter.related_customer_account,
-    );
+    }
     let range = filter.created;
     for (op, v) in [
         (">", range.gt),
@@ -457,27 +461,12 @@ fn list_sessions(
             args.push(Value::Integer(v));
         }
     }
-    let mut ascending = false;
-    if let Some(cursor) = cursor {
-        let (id, op) = match cursor {
-            Cursor::After(id) => (id, "<"),
-            Cursor::Before(id) => {
-                ascending = true;
-                (id, ">")
-            }
-        };
-        let pos: Option<(i64, i64)> = c
-            .prepare_cached("SELECT created, seq FROM sessions WHERE id = ?1 AND account = ?2")
-            .map_err(unavailable)?
-            .query_row(params![id.as_str(), account], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(unavailable)?;
-        let (created, seq) = pos.ok_or(StoreError::NotFound)?;
+    let ascending = position.is_some_and(|p| p.ascending);
+    if let Some(p) = position {
+        let op = if p.ascending { ">" } else { "<" };
         sql.push_str(&format!(" AND (created, seq) {op} (?, ?)"));
-        args.push(Value::Integer(created));
-        args.push(Value::Integer(seq));
+        args.push(Value::Integer(p.created));
+        args.push(Value::Integer(p.seq));
     }
     sql.push_str(if ascending {
         " ORDER BY created ASC, seq ASC LIMIT ?"
@@ -485,6 +474,41 @@ fn list_sessions(
         " ORDER BY created DESC, seq DESC LIMIT ?"
     });
     args.push(Value::Integer(limit as i64 + 1));
+    (sql, args)
+}
+
+fn list_sessions(
+    c: &Connection,
+    account: &str,
+    filter: &SessionFilter,
+    cursor: Option<&Cursor<SessionId>>,
+    limit: usize,
+) -> Result<Page<Session>> {
+    let position = match cursor {
+        None => None,
+        Some(cursor) => {
+            let (id, ascending) = match cursor {
+                Cursor::After(id) => (id, false),
+                Cursor::Before(id) => (id, true),
+            };
+            let pos: Option<(i64, i64)> = c
+                .prepare_cached("SELECT created, seq FROM sessions WHERE id = ?1 AND account = ?2")
+                .map_err(unavailable)?
+                .query_row(params![id.as_str(), account], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(unavailable)?;
+            let (created, seq) = pos.ok_or(StoreError::NotFound)?;
+            Some(Position {
+                created,
+                seq,
+                ascending,
+            })
+        }
+    };
+    let ascending = position.as_ref().is_some_and(|p| p.ascending);
+    let (sql, args) = list_query(account, filter, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
@@ -499,4 +523,82 @@ fn list_sessions(
         items.reverse();
     }
     Ok(Page { items, has_more })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::CreatedRange;
+    use vouch_domain::session::Status;
+
+    /// Every list shape must walk an index in order: no full scan, no sort of the result.
+    #[test]
+    fn every_list_query_is_served_by_an_index_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("plan.db")).unwrap();
+        let conn = lock(&store.inner.writer);
+        let filters = [
+            SessionFilter::default(),
+            SessionFilter {
+                status: Some(Status::Verified),
+                ..SessionFilter::default()
+            },
+            SessionFilter {
+                client_reference_id: Some("x".into()),
+                ..SessionFilter::default()
+            },
+            SessionFilter {
+                related_customer: Some("cus_1".into()),
+                ..SessionFilter::default()
+            },
+            SessionFilter {
+                related_customer_account: Some("acct_1".into()),
+                ..SessionFilter::default()
+            },
+            SessionFilter {
+                created: CreatedRange {
+                    gte: Some(1),
+                    lt: Some(5),
+                    ..CreatedRange::default()
+                },
+                ..SessionFilter::default()
+            },
+            SessionFilter {
+                status: Some(Status::Canceled),
+                created: CreatedRange {
+                    gt: Some(1),
+                    ..CreatedRange::default()
+                },
+                ..SessionFilter::default()
+            },
+        ];
+        let positions = [
+            None,
+            Some(Position {
+                created: 3,
+                seq: 9,
+                ascending: false,
+            }),
+            Some(Position {
+                created: 3,
+                seq: 9,
+                ascending: true,
+            }),
+        ];
+        for filter in &filters {
+            for position in &positions {
+                let (sql, args) = list_query("acct", filter, position.as_ref(), 10);
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let plan: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join(" | ");
+                assert!(plan.contains("USING INDEX sessions_by_"), "{sql}: {plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+            }
+        }
+    }
 }

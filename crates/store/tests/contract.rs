@@ -1,0 +1,329 @@
+//! The storage contract: every backend must pass these. Each test gets a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use vouch_domain::event::{EventType, RequestInfo};
+use vouch_domain::outputs::TestPerson;
+use vouch_domain::session::{Account, Session, SessionType, Status};
+use vouch_domain::transition::{self, Command, Ctx, MetadataPatch, NewSession};
+use vouch_store::{
+    CreatedRange, Cursor, SessionFilter, SessionWrite, SqliteStore, Store, StoreError,
+};
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    rng: StdRng,
+}
+
+fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("contract.db")).unwrap();
+    Fixture {
+        store: Arc::new(store),
+        _dir: dir,
+        rng: StdRng::seed_from_u64(42),
+    }
+}
+
+fn account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        livemode: false,
+    }
+}
+
+impl Fixture {
+    async fn create(&mut self, acct: &str, now_s: i64, client_ref: Option<&str>) -> Session {
+        let mut ctx = Ctx {
+            now_ms: now_s * 1000,
+            request: RequestInfo::default(),
+            rng: &mut self.rng,
+        };
+        let new = NewSession {
+            kind: Some(SessionType::Document),
+            client_reference_id: client_ref.map(str::to_owned),
+            metadata: Some(MetadataPatch::Set(vec![(
+                "secret".into(),
+                Some("private-value".into()),
+            )])),
+            ..NewSession::default()
+        };
+        let (s, ev) = transition::create(&account(acct), new, &mut ctx).unwrap();
+        self.store.insert_session(&s, &[ev]).await.unwrap();
+        s
+    }
+
+    async fn apply(&mut self, s: &Session, cmd: Command) -> transition::Outcome {
+        let current = self
+            .store
+            .get_session(&s.account, &s.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut ctx = Ctx {
+            now_ms: 2_000_000_000_000,
+            request: RequestInfo::default(),
+            rng: &mut self.rng,
+        };
+        let out = transition::transition(current.value, cmd, &mut ctx).unwrap();
+        self.store
+            .save_session(SessionWrite {
+                session: &out.session,
+                expected_version: current.version,
+                events: &out.events,
+                report: out.report.as_ref(),
+                erase_copies: out.redacted_now,
+            })
+            .await
+            .unwrap();
+        out
+    }
+}
+
+async fn ids(
+    f: &Fixture,
+    acct: &str,
+    filter: &SessionFilter,
+    cursor: Option<&Cursor<vouch_domain::ids::SessionId>>,
+    limit: usize,
+) -> (Vec<String>, bool) {
+    let page = f
+        .store
+        .list_sessions(acct, filter, cursor, limit)
+        .await
+        .unwrap();
+    (
+        page.items.iter().map(|s| s.id.to_string()).collect(),
+        page.has_more,
+    )
+}
+
+macro_rules! contract {
+    ($backend:ident) => {
+        mod $backend {
+            #[tokio::test]
+            async fn roundtrip_and_account_isolation() {
+                super::roundtrip_and_account_isolation(super::$backend()).await
+            }
+            #[tokio::test]
+            async fn stale_version_is_a_conflict() {
+                super::stale_version_is_a_conflict(super::$backend()).await
+            }
+            #[tokio::test]
+            async fn lists_are_newest_first_with_a_total_order() {
+                super::lists_are_newest_first_with_a_total_order(super::$backend()).await
+            }
+            #[tokio::test]
+            async fn filters_and_created_ranges() {
+                super::filters_and_created_ranges(super::$backend()).await
+            }
+            #[tokio::test]
+            async fn redaction_erases_copies_and_is_found_when_due() {
+                super::redaction_erases_copies_and_is_found_when_due(super::$backend()).await
+            }
+            #[tokio::test]
+            async fn settings_keep_the_first_value() {
+                super::settings_keep_the_first_value(super::$backend()).await
+            }
+        }
+    };
+}
+
+contract!(sqlite);
+
+async fn roundtrip_and_account_isolation(mut f: Fixture) {
+    f.store.ping().await.unwrap();
+    let s = f.create("acct_a", 1_700_000_000, Some("ref")).await;
+    let got = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
+    assert_eq!(got.value, s);
+    assert_eq!(got.version, 1);
+    assert!(f
+        .store
+        .get_session("acct_b", &s.id)
+        .await
+        .unwrap()
+        .is_none());
+    let (listed, _) = ids(&f, "acct_b", &SessionFilter::default(), None, 10).await;
+    assert!(listed.is_empty());
+}
+
+async fn stale_version_is_a_conflict(mut f: Fixture) {
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    f.apply(&s, Command::Cancel).await;
+    let err = f
+        .store
+        .save_session(SessionWrite {
+            session: &s,
+            expected_version: 1,
+            events: &[],
+            report: None,
+            erase_copies: false,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    let now = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
+    assert_eq!(now.value.status, Status::Canceled);
+    assert_eq!(now.version, 2);
+}
+
+async fn lists_are_newest_first_with_a_total_order(mut f: Fixture) {
+    // Seven sessions in the same second, then two later ones.
+    let mut created = Vec::new();
+    for _ in 0..7 {
+        created.push(f.create("acct_a", 1_700_000_000, None).await.id.to_string());
+    }
+    for t in [1_700_000_001, 1_700_000_002] {
+        created.push(f.create("acct_a", t, None).await.id.to_string());
+    }
+    let newest_first: Vec<String> = created.iter().rev().cloned().collect();
+    let all = SessionFilter::default();
+    let (page1, more1) = ids(&f, "acct_a", &all, None, 4).await;
+    assert_eq!(page1, newest_first[..4]);
+    assert!(more1);
+    let after = Cursor::After(vouch_domain::ids::SessionId::parse(&page1[3]).unwrap());
+    let (page2, more2) = ids(&f, "acct_a", &all, Some(&after), 4).await;
+    assert_eq!(page2, newest_first[4..8]);
+    assert!(more2);
+    let after = Cursor::After(vouch_domain::ids::SessionId::parse(&page2[3]).unwrap());
+    let (page3, more3) = ids(&f, "acct_a", &all, Some(&after), 4).await;
+    assert_eq!(page3, newest_first[8..]);
+    assert!(!more3);
+    // Backwards from the last page: still newest first, has_more towards newer.
+    let before = Cursor::Before(vouch_domain::ids::SessionId::parse(&page3[0]).unwrap());
+    let (back, more_back) = ids(&f, "acct_a", &all, Some(&before), 4).await;
+    assert_eq!(back, newest_first[4..8]);
+    assert!(more_back);
+    let before = Cursor::Before(vouch_domain::ids::SessionId::parse(&newest_first[1]).unwrap());
+    let (top, more_top) = ids(&f, "acct_a", &all, Some(&before), 4).await;
+    assert_eq!(top, newest_first[..1]);
+    assert!(!more_top);
+    // A cursor from another account does not exist here.
+    let other = f.create("acct_b", 1_700_000_000, None).await;
+    let err = f
+        .store
+        .list_sessions("acct_a", &all, Some(&Cursor::After(other.id)), 4)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound));
+}
+
+async fn filters_and_created_ranges(mut f: Fixture) {
+    let a = f.create("acct_a", 100, Some("x")).await;
+    let b = f.create("acct_a", 200, Some("y")).await;
+    let c = f.create("acct_a", 300, Some("x")).await;
+    f.apply(&b, Command::Cancel).await;
+    let by_ref = SessionFilter {
+        client_reference_id: Some("x".into()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        ids(&f, "acct_a", &by_ref, None, 10).await.0,
+        vec![c.id.to_string(), a.id.to_string()]
+    );
+    let by_status = SessionFilter {
+        status: Some(Status::Canceled),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        ids(&f, "acct_a", &by_status, None, 10).await.0,
+        vec![b.id.to_string()]
+    );
+    let range = |r: CreatedRange| SessionFilter {
+        created: r,
+        ..SessionFilter::default()
+    };
+    let gte200 = range(CreatedRange {
+        gte: Some(200),
+        ..CreatedRange::default()
+    });
+    assert_eq!(
+        ids(&f, "acct_a", &gte200, None, 10).await.0,
+        vec![c.id.to_string(), b.id.to_string()]
+    );
+    let gt100_lt300 = range(CreatedRange {
+        gt: Some(100),
+        lt: Some(300),
+        ..CreatedRange::default()
+    });
+    assert_eq!(
+        ids(&f, "acct_a", &gt100_lt300, None, 10).await.0,
+        vec![b.id.to_string()]
+    );
+    let lte100 = range(CreatedRange {
+        lte: Some(100),
+        ..CreatedRange::default()
+    });
+    assert_eq!(
+        ids(&f, "acct_a", &lte100, None, 10).await.0,
+        vec![a.id.to_string()]
+    );
+}
+
+async fn redaction_erases_copies_and_is_found_when_due(mut f: Fixture) {
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    let verified = f
+        .apply(
+            &s,
+            Command::TestVerify {
+                person: Box::new(TestPerson::default()),
+            },
+        )
+        .await;
+    let report_id = verified.report.unwrap().id;
+    f.apply(&s, Command::Redact { due_ms: 5_000 }).await;
+    assert!(f.store.due_redactions(4_999, 10).await.unwrap().is_empty());
+    let due = f.store.due_redactions(5_000, 10).await.unwrap();
+    assert_eq!(due, vec![("acct_a".to_string(), s.id.clone())]);
+    let done = f.apply(&s, Command::CompleteRedaction).await;
+    assert_eq!(done.events[0].kind, EventType::Redacted);
+    assert!(f
+        .store
+        .due_redactions(i64::MAX, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let report = f
+        .store
+        .get_report("acct_a", &report_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let doc = report.document.unwrap();
+    assert_eq!(doc.first_name.as_deref(), Some("[redacted]"));
+    assert_eq!(doc.number.as_deref(), Some("[redacted]"));
+    assert!(f
+        .store
+        .get_report("acct_b", &report_id)
+        .await
+        .unwrap()
+        .is_none());
+    let session = f
+        .store
+        .get_session("acct_a", &s.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert!(session.metadata.is_empty());
+}
+
+async fn settings_keep_the_first_value(f: Fixture) {
+    assert_eq!(f.store.get_setting("k").await.unwrap(), None);
+    assert_eq!(
+        f.store.put_setting_if_absent("k", "one").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        f.store.put_setting_if_absent("k", "two").await.unwrap(),
+        "one"
+    );
+    assert_eq!(
+        f.store.get_setting("k").await.unwrap().as_deref(),
+        Some("one")
+    );
+}
