@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use vouch_domain::event::RequestInfo;
@@ -16,7 +16,7 @@ use vouch_domain::session::Account;
 use crate::error::ApiError;
 use crate::form::{self, FormMap};
 use crate::params::Params;
-use crate::state::{mask_key, AppState};
+use crate::state::{mask_key, AppState, KeyRing};
 
 /// Facts about the current request that handlers record (for example in events).
 #[derive(Debug, Clone)]
@@ -89,23 +89,25 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = api_key(parts).ok_or(ApiError::MissingApiKey)?;
-        if key.is_empty() {
-            return Err(ApiError::MissingApiKey);
-        }
-        state
-            .keys
-            .account(&key)
-            .cloned()
-            .map(Auth)
-            .ok_or_else(|| ApiError::InvalidApiKey {
-                masked: mask_key(&key),
-            })
+        authenticate(&parts.headers, &state.keys).map(Auth)
     }
 }
 
-fn api_key(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get("authorization")?.to_str().ok()?.trim();
+/// The account whose secret key the request carries.
+pub fn authenticate(headers: &HeaderMap, keys: &KeyRing) -> Result<Account, ApiError> {
+    let key = api_key(headers).ok_or(ApiError::MissingApiKey)?;
+    if key.is_empty() {
+        return Err(ApiError::MissingApiKey);
+    }
+    keys.account(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::InvalidApiKey {
+            masked: mask_key(&key),
+        })
+}
+
+fn api_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {

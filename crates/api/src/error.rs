@@ -52,6 +52,15 @@ pub enum ApiError {
         method: String,
         path: String,
     },
+    /// `Idempotency-Key` reused with other parameters or on another endpoint.
+    IdempotencyMismatch {
+        key: String,
+    },
+    /// `Idempotency-Key` of a request that is still running.
+    IdempotencyInProgress {
+        key: String,
+    },
+    IdempotencyKeyTooLong,
     /// Anything else: a bug or an outage. The cause is logged, never sent.
     Internal(String),
 }
@@ -205,6 +214,33 @@ impl ApiError {
                 ),
                 None,
             ),
+            ApiError::IdempotencyMismatch { key } => Body {
+                status: BAD,
+                kind: "idempotency_error",
+                code: None,
+                message: format!(
+                    "Keys for idempotent requests can only be used with the same parameters they \
+                     were first used with. Try using a key other than '{key}' if you meant to \
+                     execute a different request."
+                ),
+                param: None,
+            },
+            ApiError::IdempotencyInProgress { key } => invalid(
+                StatusCode::CONFLICT,
+                Some("idempotency_key_in_use"),
+                format!(
+                    "There is currently another in-progress request using this Idempotent Key \
+                     (that probably means you submitted twice, and the other request is still \
+                     going through): {key}. Please try again later."
+                ),
+                None,
+            ),
+            ApiError::IdempotencyKeyTooLong => invalid(
+                BAD,
+                None,
+                "Invalid Idempotency-Key: it can be at most 255 characters long.".into(),
+                None,
+            ),
             ApiError::Internal(_) => Body {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 kind: "api_error",
@@ -288,8 +324,30 @@ fn domain_body(e: &DomainError) -> Body {
     }
 }
 
+/// Marks a response whose request never began executing (it failed validation, or collided
+/// with a concurrent one): its idempotency key stores nothing, as at Stripe.
+#[derive(Debug, Clone, Copy)]
+pub struct NotExecuted;
+
+impl ApiError {
+    /// Whether the request was refused before it began executing.
+    fn is_validation(&self) -> bool {
+        match self {
+            ApiError::Domain(e) => matches!(
+                e,
+                DomainError::MetadataTooManyKeys
+                    | DomainError::MetadataKeyTooLong { .. }
+                    | DomainError::MetadataValueTooLong { .. }
+            ),
+            ApiError::NoSuch { .. } | ApiError::Internal(_) => false,
+            _ => true,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let validation = self.is_validation();
         if let ApiError::Internal(cause) = &self {
             tracing::error!(cause = %cause, "internal error");
         }
@@ -321,6 +379,10 @@ impl IntoResponse for ApiError {
         if b.status.is_server_error() {
             resp.headers_mut()
                 .insert("stripe-should-retry", HeaderValue::from_static("true"));
+        }
+        // 500s store nothing either: the SDKs retry them with the same key.
+        if validation || b.status.is_server_error() {
+            resp.extensions_mut().insert(NotExecuted);
         }
         resp
     }

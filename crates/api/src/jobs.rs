@@ -24,3 +24,9 @@ pub async fn redaction_tick(state: &AppState) -> Result<usize, ApiError> {
     }
     Ok(done)
 }
+
+/// Forgets idempotency keys older than 24 hours.
+pub async fn prune_tick(state: &AppState) -> Result<usize, ApiError> {
+    let before = state.clock.now_ms() - crate::idempotency::TTL_MS;
+    Ok(state.store.prune_idempotency(before).await?)
+}

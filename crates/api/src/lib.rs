@@ -5,6 +5,7 @@ pub mod error;
 pub mod expand;
 pub mod form;
 pub mod handlers;
+pub mod idempotency;
 pub mod jobs;
 pub mod params;
 pub mod render;
@@ -52,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(context::unknown_route)
         .method_not_allowed_fallback(context::unknown_route)
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             context::request_context,

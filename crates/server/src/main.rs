@@ -124,7 +124,7 @@ async fn serve(config: Config) -> Result<(), String> {
     print_banner(&base_url, &config, &keys, generated);
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(redaction_worker(state.clone(), stop_rx));
+    let worker = tokio::spawn(background_worker(state.clone(), stop_rx));
     let app = vouch_api::router(state);
     tracing::info!(address = %local, "listening");
     axum::serve(listener, app)
@@ -174,12 +174,20 @@ fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: boo
     let _ = std::io::stdout().flush();
 }
 
-/// Completes due redactions every 200 ms until told to stop.
-async fn redaction_worker(state: AppState, mut stop: watch::Receiver<bool>) {
+/// Completes due redactions every 200 ms, and prunes expired idempotency keys every minute,
+/// until told to stop.
+async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut round: u64 = 0;
     loop {
         if let Err(e) = vouch_api::jobs::redaction_tick(&state).await {
             tracing::error!(error = ?e, "redaction worker");
         }
+        if round % 300 == 0 {
+            if let Err(e) = vouch_api::jobs::prune_tick(&state).await {
+                tracing::error!(error = ?e, "idempotency pruning");
+            }
+        }
+        round = round.wrapping_add(1);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = stop.changed() => return,

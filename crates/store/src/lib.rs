@@ -85,6 +85,33 @@ pub struct SessionWrite<'a> {
     pub erase_copies: bool,
 }
 
+/// What `idempotency_begin` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// No live entry: this request runs, holding the key until it completes or its lease ends.
+    Started,
+    /// A finished request with this key: answer with its status and body.
+    Replay { status: u16, body: String },
+    /// The key was used with other parameters or on another endpoint.
+    Mismatch,
+    /// Another request with this key is still running.
+    InProgress,
+}
+
+/// One idempotency key's claim.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim<'a> {
+    pub account: &'a str,
+    pub key: &'a str,
+    /// Method, path and parameters, hashed.
+    pub fingerprint: &'a str,
+    pub now_ms: i64,
+    /// How long a running request holds the key before another may take it over.
+    pub lease_ms: i64,
+    /// Entries older than this are treated as gone.
+    pub ttl_ms: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Succeeds once the store can serve requests.
@@ -112,6 +139,21 @@ pub trait Store: Send + Sync {
     ) -> Result<Page<Session>>;
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>>;
+
+    async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin>;
+    /// Stores the response of a request that ran; `session_id` is the session it shows.
+    async fn idempotency_complete(
+        &self,
+        account: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+        session_id: Option<&str>,
+    ) -> Result<()>;
+    /// Forgets a claim whose request never executed (it failed validation).
+    async fn idempotency_release(&self, account: &str, key: &str) -> Result<()>;
+    /// Deletes entries created before `before_ms`; returns how many.
+    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize>;
 
     /// Sessions whose pending redaction is due at `now_ms`: (account, id).
     async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;

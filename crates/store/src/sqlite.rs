@@ -11,12 +11,21 @@ use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 
-use crate::{Cursor, Page, Result, SessionFilter, SessionWrite, Store, StoreError, Versioned};
+use crate::{
+    Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, SessionWrite, Store,
+    StoreError, Versioned,
+};
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        "0002_idempotency",
+        include_str!("../migrations/sqlite/0002_idempotency.sql"),
+    ),
+];
 
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -196,8 +205,14 @@ fn insert_report(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites every report and event of `session_id` with personal data erased.
+/// Rewrites every report and event of `session_id` with personal data erased, and forgets the
+/// idempotent responses that showed it.
 fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM idempotency WHERE session_id = ?1",
+        [session_id],
+    )
+    .map_err(unavailable)?;
     let reports: Vec<(i64, String)> = {
         let mut stmt = tx
             .prepare_cached("SELECT seq, data FROM reports WHERE session_id = ?1")
@@ -386,6 +401,101 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(unavailable)?;
             row.map(|d| from_json(&d)).transpose()
+        })
+        .await
+    }
+
+    async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin> {
+        let account = claim.account.to_owned();
+        let key = claim.key.to_owned();
+        let fingerprint = claim.fingerprint.to_owned();
+        let (now, lease, ttl) = (claim.now_ms, claim.lease_ms, claim.ttl_ms);
+        self.write(move |tx| {
+            let row: Option<(i64, String, Option<i64>, Option<String>, i64)> = tx
+                .prepare_cached(
+                    "SELECT created_ms, fingerprint, status, body, locked_until_ms
+                     FROM idempotency WHERE account = ?1 AND key = ?2",
+                )
+                .map_err(unavailable)?
+                .query_row(params![account, key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+                .map_err(unavailable)?;
+            if let Some((created, stored_fp, status, body, locked_until)) = row {
+                let live = created > now - ttl;
+                let abandoned = status.is_none() && locked_until <= now;
+                if live && !abandoned {
+                    if stored_fp != fingerprint {
+                        return Ok(IdempotencyBegin::Mismatch);
+                    }
+                    return Ok(match (status, body) {
+                        (Some(status), Some(body)) => IdempotencyBegin::Replay {
+                            status: u16::try_from(status).unwrap_or(500),
+                            body,
+                        },
+                        _ => IdempotencyBegin::InProgress,
+                    });
+                }
+            }
+            tx.prepare_cached(
+                "INSERT INTO idempotency (account, key, created_ms, fingerprint, locked_until_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account, key) DO UPDATE SET created_ms = excluded.created_ms,
+                     fingerprint = excluded.fingerprint, status = NULL, body = NULL,
+                     session_id = NULL, locked_until_ms = excluded.locked_until_ms",
+            )
+            .map_err(unavailable)?
+            .execute(params![account, key, now, fingerprint, now + lease])
+            .map_err(unavailable)?;
+            Ok(IdempotencyBegin::Started)
+        })
+        .await
+    }
+
+    async fn idempotency_complete(
+        &self,
+        account: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+        session_id: Option<&str>,
+    ) -> Result<()> {
+        let (account, key, body) = (account.to_owned(), key.to_owned(), body.to_owned());
+        let session_id = session_id.map(str::to_owned);
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "UPDATE idempotency SET status = ?3, body = ?4, session_id = ?5
+                 WHERE account = ?1 AND key = ?2",
+            )
+            .map_err(unavailable)?
+            .execute(params![account, key, status, body, session_id])
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn idempotency_release(&self, account: &str, key: &str) -> Result<()> {
+        let (account, key) = (account.to_owned(), key.to_owned());
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "DELETE FROM idempotency WHERE account = ?1 AND key = ?2 AND status IS NULL",
+            )
+            .map_err(unavailable)?
+            .execute(params![account, key])
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize> {
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM idempotency WHERE created_ms < ?1")
+                .map_err(unavailable)?
+                .execute([before_ms])
+                .map_err(unavailable)
         })
         .await
     }
