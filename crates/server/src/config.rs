@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes [default: 1048576].
     #[arg(long, env = "VOUCH_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// PostgreSQL connections per node [default: 16].
+    #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<usize>,
 }
 
 /// The file's shape; every key optional.
@@ -59,18 +62,22 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     redaction_delay: Option<String>,
     max_body_bytes: Option<usize>,
+    database_pool_size: Option<usize>,
 }
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
     Sqlite(PathBuf),
+    /// A `postgres://` URL.
+    Postgres(String),
 }
 
 impl std::fmt::Display for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Database::Sqlite(p) => write!(f, "SQLite {}", p.display()),
+            Database::Postgres(url) => write!(f, "PostgreSQL {}", redact_password(url)),
         }
     }
 }
@@ -84,6 +91,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub redaction_delay_ms: i64,
     pub max_body_bytes: usize,
+    pub database_pool_size: usize,
 }
 
 impl Config {
@@ -145,6 +153,11 @@ impl Config {
                 .or(file.max_body_bytes)
                 .or(defaults.max_body_bytes)
                 .unwrap_or(1 << 20),
+            database_pool_size: args
+                .database_pool_size
+                .or(file.database_pool_size)
+                .or(defaults.database_pool_size)
+                .unwrap_or(16),
         })
     }
 
@@ -168,13 +181,25 @@ pub fn parse_database_url(url: &str) -> Result<Database, String> {
         return Ok(Database::Sqlite(PathBuf::from(path)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(
-            "database_url: PostgreSQL is not supported by this build yet; use sqlite://".into(),
-        );
+        return Ok(Database::Postgres(url.to_owned()));
     }
     Err(format!(
         "database_url: {url:?} is not sqlite://relative/path.db or sqlite:///absolute/path.db"
     ))
+}
+
+/// A URL with its password (if any) replaced, for banners and logs.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// `500ms`, `2s`, `5m`, `1h`, or a bare number of milliseconds.
@@ -210,6 +235,15 @@ mod tests {
             parse_database_url("sqlite:///tmp/v.db").unwrap(),
             Database::Sqlite("/tmp/v.db".into())
         );
+        assert_eq!(
+            parse_database_url("postgres://u:p@h/db").unwrap(),
+            Database::Postgres("postgres://u:p@h/db".into())
+        );
+        assert_eq!(
+            redact_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:****@h:5432/db"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
         assert!(parse_database_url("mysql://x").is_err());
         assert!(parse_database_url("sqlite://").is_err());
     }

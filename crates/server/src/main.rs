@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 use vouch_api::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
 use vouch_domain::ids::random_alnum;
-use vouch_store::{SqliteStore, Store};
+use vouch_store::{PostgresStore, SqliteStore, Store};
 
 use config::{Config, Database, LogFormat, ServeArgs};
 
@@ -33,6 +33,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print the commented default configuration.
     Config,
+    /// Run the database migrations and exit (`vouch serve` also runs them at start).
+    Migrate(ServeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,23 +44,52 @@ fn main() -> std::process::ExitCode {
             print!("{}", config::DEFAULTS);
             std::process::ExitCode::SUCCESS
         }
-        Command::Serve(args) => {
-            let result = Config::resolve(args).and_then(|config| {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the runtime: {e}"))?;
-                runtime.block_on(serve(config))
-            });
-            match result {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(message) => {
-                    eprintln!("vouch: {message}");
-                    std::process::ExitCode::FAILURE
-                }
-            }
+        Command::Serve(args) => run(args, |config| Box::pin(serve(config))),
+        Command::Migrate(args) => run(args, |config| {
+            Box::pin(async move {
+                open_store(&config).await?;
+                println!("vouch: migrations applied to {}", config.database);
+                Ok(())
+            })
+        }),
+    }
+}
+
+type Task = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
+
+fn run(args: ServeArgs, task: impl FnOnce(Config) -> Task) -> std::process::ExitCode {
+    let result = Config::resolve(args).and_then(|config| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        runtime.block_on(task(config))
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("vouch: {message}");
+            std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Opens the configured store and runs its migrations.
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    Ok(match &config.database {
+        Database::Sqlite(path) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                .await
+                .map_err(|e| e.to_string())?;
+            Arc::new(opened.map_err(|e| format!("database: {e}"))?)
+        }
+        Database::Postgres(url) => Arc::new(
+            PostgresStore::connect(url, config.database_pool_size)
+                .await
+                .map_err(|e| format!("database: {e}"))?,
+        ),
+    })
 }
 
 fn init_logging(format: LogFormat) {
@@ -76,15 +107,7 @@ fn init_logging(format: LogFormat) {
 async fn serve(config: Config) -> Result<(), String> {
     init_logging(config.log_format);
     let addr = config.listen_addr()?;
-    let store: Arc<dyn Store> = match &config.database {
-        Database::Sqlite(path) => {
-            let path = path.clone();
-            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
-                .await
-                .map_err(|e| e.to_string())?;
-            Arc::new(opened.map_err(|e| format!("database: {e}"))?)
-        }
-    };
+    let store = open_store(&config).await?;
 
     let mut keys = config.api_keys.clone();
     let generated = if keys.is_empty() {

@@ -7,8 +7,11 @@ use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, Status};
 
+mod postgres;
+mod query;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug)]

@@ -11,6 +11,7 @@ use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 
+use crate::query::{list_query, Arg, Position};
 use crate::{
     Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, SessionWrite, Store,
     StoreError, Versioned,
@@ -527,64 +528,11 @@ impl Store for SqliteStore {
     }
 }
 
-/// Where a page starts: the cursor's (created, seq) and the direction.
-struct Position {
-    created: i64,
-    seq: i64,
-    ascending: bool,
-}
-
-/// The SQL of one list page; every combination is served by an index (see the tests).
-fn list_query(
-    account: &str,
-    filter: &SessionFilter,
-    position: Option<&Position>,
-    limit: usize,
-) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value;
-    let mut sql = String::from("SELECT data FROM sessions WHERE account = ?");
-    let mut args: Vec<Value> = vec![Value::Text(account.to_owned())];
-    let text_filters = [
-        ("status", filter.status.map(|s| s.as_str().to_owned())),
-        ("client_reference_id", filter.client_reference_id.clone()),
-        ("related_customer", filter.related_customer.clone()),
-        (
-            "related_customer_account",
-            filter.related_customer_account.clone(),
-        ),
-    ];
-    for (col, value) in text_filters {
-        if let Some(v) = value {
-            sql.push_str(&format!(" AND {col} = ?"));
-            args.push(Value::Text(v));
-        }
+fn sql_value(arg: Arg) -> rusqlite::types::Value {
+    match arg {
+        Arg::Text(s) => rusqlite::types::Value::Text(s),
+        Arg::Int(i) => rusqlite::types::Value::Integer(i),
     }
-    let range = filter.created;
-    for (op, v) in [
-        (">", range.gt),
-        (">=", range.gte),
-        ("<", range.lt),
-        ("<=", range.lte),
-    ] {
-        if let Some(v) = v {
-            sql.push_str(&format!(" AND created {op} ?"));
-            args.push(Value::Integer(v));
-        }
-    }
-    let ascending = position.is_some_and(|p| p.ascending);
-    if let Some(p) = position {
-        let op = if p.ascending { ">" } else { "<" };
-        sql.push_str(&format!(" AND (created, seq) {op} (?, ?)"));
-        args.push(Value::Integer(p.created));
-        args.push(Value::Integer(p.seq));
-    }
-    sql.push_str(if ascending {
-        " ORDER BY created ASC, seq ASC LIMIT ?"
-    } else {
-        " ORDER BY created DESC, seq DESC LIMIT ?"
-    });
-    args.push(Value::Integer(limit as i64 + 1));
-    (sql, args)
 }
 
 fn list_sessions(
@@ -621,7 +569,10 @@ fn list_sessions(
     let (sql, args) = list_query(account, filter, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+        .query_map(
+            rusqlite::params_from_iter(args.into_iter().map(sql_value)),
+            |r| r.get::<_, String>(0),
+        )
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(limit + 1);
     for row in rows {
@@ -700,6 +651,7 @@ mod tests {
             for position in &positions {
                 let (sql, args) = list_query("acct", filter, position.as_ref(), 10);
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let args = args.into_iter().map(sql_value);
                 let plan: Vec<String> = stmt
                     .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
                     .unwrap()

@@ -10,23 +10,43 @@ use vouch_domain::outputs::TestPerson;
 use vouch_domain::session::{Account, Session, SessionType, Status};
 use vouch_domain::transition::{self, Command, Ctx, MetadataPatch, NewSession};
 use vouch_store::{
-    CreatedRange, Cursor, SessionFilter, SessionWrite, SqliteStore, Store, StoreError,
+    CreatedRange, Cursor, IdempotencyBegin, IdempotencyClaim, SessionFilter, SessionWrite,
+    SqliteStore, Store, StoreError,
 };
 
 struct Fixture {
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+    _db: Option<pg::FreshDatabase>,
     rng: StdRng,
 }
+
+mod pg;
 
 fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("contract.db")).unwrap();
     Fixture {
         store: Arc::new(store),
-        _dir: dir,
+        _dir: Some(dir),
+        _db: None,
         rng: StdRng::seed_from_u64(42),
     }
+}
+
+/// A fresh PostgreSQL database; `None` (the test returns early, saying so) only when
+/// PostgreSQL is unreachable and `VOUCH_REQUIRE_POSTGRES` is not set.
+async fn postgres() -> Option<Fixture> {
+    let db = pg::FreshDatabase::create().await?;
+    let store = vouch_store::PostgresStore::connect(&db.url, 4)
+        .await
+        .unwrap();
+    Some(Fixture {
+        store: Arc::new(store),
+        _dir: None,
+        _db: Some(db),
+        rng: StdRng::seed_from_u64(42),
+    })
 }
 
 fn account(id: &str) -> Account {
@@ -103,37 +123,56 @@ async fn ids(
 }
 
 macro_rules! contract {
-    ($backend:ident) => {
+    ($backend:ident, $fixture:expr) => {
         mod $backend {
             #[tokio::test]
             async fn roundtrip_and_account_isolation() {
-                super::roundtrip_and_account_isolation(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::roundtrip_and_account_isolation(f).await
+                }
             }
             #[tokio::test]
             async fn stale_version_is_a_conflict() {
-                super::stale_version_is_a_conflict(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::stale_version_is_a_conflict(f).await
+                }
             }
             #[tokio::test]
             async fn lists_are_newest_first_with_a_total_order() {
-                super::lists_are_newest_first_with_a_total_order(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::lists_are_newest_first_with_a_total_order(f).await
+                }
             }
             #[tokio::test]
             async fn filters_and_created_ranges() {
-                super::filters_and_created_ranges(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::filters_and_created_ranges(f).await
+                }
             }
             #[tokio::test]
             async fn redaction_erases_copies_and_is_found_when_due() {
-                super::redaction_erases_copies_and_is_found_when_due(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::redaction_erases_copies_and_is_found_when_due(f).await
+                }
+            }
+            #[tokio::test]
+            async fn idempotency_claims_replays_and_expires() {
+                if let Some(f) = $fixture {
+                    super::idempotency_claims_replays_and_expires(f).await
+                }
             }
             #[tokio::test]
             async fn settings_keep_the_first_value() {
-                super::settings_keep_the_first_value(super::$backend()).await
+                if let Some(f) = $fixture {
+                    super::settings_keep_the_first_value(f).await
+                }
             }
         }
     };
 }
 
-contract!(sqlite);
+contract!(sqlite, Some(super::sqlite()));
+contract!(postgres, super::postgres().await);
 
 async fn roundtrip_and_account_isolation(mut f: Fixture) {
     f.store.ping().await.unwrap();
@@ -325,5 +364,85 @@ async fn settings_keep_the_first_value(f: Fixture) {
     assert_eq!(
         f.store.get_setting("k").await.unwrap().as_deref(),
         Some("one")
+    );
+}
+
+async fn idempotency_claims_replays_and_expires(f: Fixture) {
+    let claim = |key: &'static str, fp: &'static str, now_ms: i64| IdempotencyClaim {
+        account: "acct_a",
+        key,
+        fingerprint: fp,
+        now_ms,
+        lease_ms: 1_000,
+        ttl_ms: 10_000,
+    };
+    let s = &f.store;
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "fp", 0)).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    // Running: the same key waits; other parameters are a mismatch.
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "fp", 10)).await.unwrap(),
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "other", 10)).await.unwrap(),
+        IdempotencyBegin::Mismatch
+    );
+    s.idempotency_complete("acct_a", "k1", 200, "{\"id\":\"vs_1\"}", Some("vs_1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "fp", 20)).await.unwrap(),
+        IdempotencyBegin::Replay {
+            status: 200,
+            body: "{\"id\":\"vs_1\"}".into()
+        }
+    );
+    // Keys are per account.
+    let other = IdempotencyClaim {
+        account: "acct_b",
+        ..claim("k1", "zz", 20)
+    };
+    assert_eq!(
+        s.idempotency_begin(other).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    // A claim whose request died is taken over once its lease ends.
+    assert_eq!(
+        s.idempotency_begin(claim("k2", "fp", 0)).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    assert_eq!(
+        s.idempotency_begin(claim("k2", "fp", 999)).await.unwrap(),
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        s.idempotency_begin(claim("k2", "fp", 1_000)).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    // A released claim (validation failure) stores nothing.
+    s.idempotency_release("acct_a", "k2").await.unwrap();
+    assert_eq!(
+        s.idempotency_begin(claim("k2", "new", 1_001))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
+    );
+    // After the TTL a key is new again, and pruning forgets it.
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "changed", 10_001))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
+    );
+    // Pruning forgets what was created before the cut (acct_b/k1 and k2), nothing newer.
+    assert_eq!(s.prune_idempotency(10_000).await.unwrap(), 2);
+    assert_eq!(
+        s.idempotency_begin(claim("k1", "changed", 10_002))
+            .await
+            .unwrap(),
+        IdempotencyBegin::InProgress
     );
 }

@@ -1,0 +1,537 @@
+//! The PostgreSQL backend, for several `vouch serve` nodes on one database. Same schema shape,
+//! same contract as SQLite; concurrency between nodes is optimistic (versioned rows) for
+//! sessions and row locks for idempotency keys.
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::NoTls;
+use vouch_domain::event::Event;
+use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::report::Report;
+use vouch_domain::session::{Session, WireEnum};
+
+use crate::query::{list_query, numbered, Arg, Position};
+use crate::{
+    Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, SessionWrite, Store,
+    StoreError, Versioned,
+};
+
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "0002_idempotency",
+        include_str!("../migrations/postgres/0002_idempotency.sql"),
+    ),
+];
+
+/// Key of the advisory lock that serializes migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x766f_7563_68; // "vouch"
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt stored object: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(unavailable)
+}
+
+impl PostgresStore {
+    /// Connects with a pool of at most `pool_size` connections and runs the migrations.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<PostgresStore> {
+        let config: tokio_postgres::Config = url.parse().map_err(unavailable)?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .build()
+            .map_err(unavailable)?;
+        let store = PostgresStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(unavailable)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(unavailable)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version TEXT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .map_err(unavailable)?;
+        for (version, sql) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await
+                .map_err(unavailable)?
+                .is_some();
+            if !done {
+                tx.batch_execute(sql).await.map_err(unavailable)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[version],
+                )
+                .await
+                .map_err(unavailable)?;
+            }
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+}
+
+async fn insert_events(tx: &impl GenericClient, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO events (id, account, created, type, session_id, data)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .await
+        .map_err(unavailable)?;
+    for e in events {
+        tx.execute(
+            &stmt,
+            &[
+                &e.id.as_str(),
+                &e.account,
+                &e.created,
+                &e.kind.as_str(),
+                &e.session.id.as_str(),
+                &to_json(e)?,
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM idempotency WHERE session_id = $1",
+        &[&session_id],
+    )
+    .await
+    .map_err(unavailable)?;
+    for row in tx
+        .query(
+            "SELECT seq, data FROM reports WHERE session_id = $1 FOR UPDATE",
+            &[&session_id],
+        )
+        .await
+        .map_err(unavailable)?
+    {
+        let (seq, data): (i64, String) = (row.get(0), row.get(1));
+        let mut report: Report = from_json(&data)?;
+        report.redact();
+        tx.execute(
+            "UPDATE reports SET data = $1 WHERE seq = $2",
+            &[&to_json(&report)?, &seq],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
+    for row in tx
+        .query(
+            "SELECT seq, data FROM events WHERE session_id = $1 FOR UPDATE",
+            &[&session_id],
+        )
+        .await
+        .map_err(unavailable)?
+    {
+        let (seq, data): (i64, String) = (row.get(0), row.get(1));
+        let mut event: Event = from_json(&data)?;
+        event.session.erase_personal_data();
+        tx.execute(
+            "UPDATE events SET data = $1 WHERE seq = $2",
+            &[&to_json(&event)?, &seq],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<()> {
+        let client = self.client().await?;
+        client.execute("SELECT 1", &[]).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&key, &value],
+            )
+            .await
+            .map_err(unavailable)?;
+        let row = client
+            .query_one("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await
+            .map_err(unavailable)?;
+        Ok(row.get(0))
+    }
+
+    async fn insert_session(&self, session: &Session, events: &[Event]) -> Result<()> {
+        let data = to_json(session)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO sessions (id, account, created, status, client_reference_id,
+                     related_customer, related_customer_account, redaction_due_ms, version, data)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+            )
+            .await
+            .map_err(unavailable)?;
+        tx.execute(
+            &stmt,
+            &[
+                &session.id.as_str(),
+                &session.account,
+                &session.created,
+                &session.status.as_str(),
+                &session.client_reference_id,
+                &session.related_customer,
+                &session.related_customer_account,
+                &session.redaction_due_ms,
+                &data,
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+        insert_events(&tx, events).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn get_session(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<Versioned<Session>>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT version, data FROM sessions WHERE id = $1 AND account = $2")
+            .await
+            .map_err(unavailable)?;
+        let row = client
+            .query_opt(&stmt, &[&id.as_str(), &account])
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| {
+            Ok(Versioned {
+                version: r.get(0),
+                value: from_json(r.get(1))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()> {
+        let session = write.session;
+        let data = to_json(session)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE sessions SET status = $1, redaction_due_ms = $2, data = $3,
+                     version = version + 1
+                 WHERE id = $4 AND account = $5 AND version = $6",
+            )
+            .await
+            .map_err(unavailable)?;
+        let changed = tx
+            .execute(
+                &stmt,
+                &[
+                    &session.status.as_str(),
+                    &session.redaction_due_ms,
+                    &data,
+                    &session.id.as_str(),
+                    &session.account,
+                    &write.expected_version,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        if changed == 0 {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(r) = write.report {
+            tx.execute(
+                "INSERT INTO reports (id, account, created, session_id, client_reference_id, type, data)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &r.id.as_str(),
+                    &r.account,
+                    &r.created,
+                    &r.verification_session.as_ref().map(|s| s.as_str()),
+                    &r.client_reference_id,
+                    &r.kind.as_str(),
+                    &to_json(r)?,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        }
+        insert_events(&tx, write.events).await?;
+        if write.erase_copies {
+            erase_copies(&tx, session.id.as_str()).await?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn list_sessions(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<Session>> {
+        let client = self.client().await?;
+        let position = match cursor {
+            None => None,
+            Some(cursor) => {
+                let (id, ascending) = match cursor {
+                    Cursor::After(id) => (id, false),
+                    Cursor::Before(id) => (id, true),
+                };
+                let row = client
+                    .query_opt(
+                        "SELECT created, seq FROM sessions WHERE id = $1 AND account = $2",
+                        &[&id.as_str(), &account],
+                    )
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or(StoreError::NotFound)?;
+                Some(Position {
+                    created: row.get(0),
+                    seq: row.get(1),
+                    ascending,
+                })
+            }
+        };
+        let ascending = position.as_ref().is_some_and(|p| p.ascending);
+        let (sql, args) = list_query(account, filter, position.as_ref(), limit);
+        let params: Vec<Box<dyn ToSql + Sync + Send>> = args
+            .into_iter()
+            .map(|a| -> Box<dyn ToSql + Sync + Send> {
+                match a {
+                    Arg::Text(s) => Box::new(s),
+                    Arg::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let stmt = client
+            .prepare_cached(&numbered(&sql))
+            .await
+            .map_err(unavailable)?;
+        let rows = client.query(&stmt, &refs).await.map_err(unavailable)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(from_json::<Session>(row.get(0))?);
+        }
+        let has_more = items.len() > limit;
+        items.truncate(limit);
+        if ascending {
+            items.reverse();
+        }
+        Ok(Page { items, has_more })
+    }
+
+    async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT data FROM reports WHERE id = $1 AND account = $2",
+                &[&id.as_str(), &account],
+            )
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| from_json(r.get(0))).transpose()
+    }
+
+    async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO idempotency (account, key, created_ms, fingerprint, locked_until_ms)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, key) DO NOTHING",
+                &[
+                    &claim.account,
+                    &claim.key,
+                    &claim.now_ms,
+                    &claim.fingerprint,
+                    &(claim.now_ms + claim.lease_ms),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        if inserted == 1 {
+            tx.commit().await.map_err(unavailable)?;
+            return Ok(IdempotencyBegin::Started);
+        }
+        let row = tx
+            .query_one(
+                "SELECT created_ms, fingerprint, status, body, locked_until_ms
+                 FROM idempotency WHERE account = $1 AND key = $2 FOR UPDATE",
+                &[&claim.account, &claim.key],
+            )
+            .await
+            .map_err(unavailable)?;
+        let (created, stored_fp, status, body, locked_until): (
+            i64,
+            String,
+            Option<i32>,
+            Option<String>,
+            i64,
+        ) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        let live = created > claim.now_ms - claim.ttl_ms;
+        let abandoned = status.is_none() && locked_until <= claim.now_ms;
+        let outcome = if live && !abandoned {
+            if stored_fp != claim.fingerprint {
+                IdempotencyBegin::Mismatch
+            } else {
+                match (status, body) {
+                    (Some(status), Some(body)) => IdempotencyBegin::Replay {
+                        status: u16::try_from(status).unwrap_or(500),
+                        body,
+                    },
+                    _ => IdempotencyBegin::InProgress,
+                }
+            }
+        } else {
+            tx.execute(
+                "UPDATE idempotency SET created_ms = $3, fingerprint = $4, status = NULL,
+                     body = NULL, session_id = NULL, locked_until_ms = $5
+                 WHERE account = $1 AND key = $2",
+                &[
+                    &claim.account,
+                    &claim.key,
+                    &claim.now_ms,
+                    &claim.fingerprint,
+                    &(claim.now_ms + claim.lease_ms),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+            IdempotencyBegin::Started
+        };
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn idempotency_complete(
+        &self,
+        account: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+        session_id: Option<&str>,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE idempotency SET status = $3, body = $4, session_id = $5
+                 WHERE account = $1 AND key = $2",
+                &[&account, &key, &i32::from(status), &body, &session_id],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, account: &str, key: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM idempotency WHERE account = $1 AND key = $2 AND status IS NULL",
+                &[&account, &key],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "DELETE FROM idempotency WHERE created_ms < $1",
+                &[&before_ms],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(n as usize)
+    }
+
+    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT account, id FROM sessions
+                 WHERE redaction_due_ms IS NOT NULL AND redaction_due_ms <= $1
+                 ORDER BY redaction_due_ms LIMIT $2",
+                &[&now_ms, &(limit as i64)],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let id: String = r.get(1);
+                SessionId::parse(&id).map(|id| (r.get(0), id))
+            })
+            .collect())
+    }
+}
