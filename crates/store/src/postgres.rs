@@ -29,7 +29,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 /// Key of the advisory lock that serializes migrations across nodes.
-const MIGRATION_LOCK: i64 = 0x766f_7563_68; // "vouch"
+const MIGRATION_LOCK: i64 = 0x0076_6f75_6368; // "vouch" in ASCII
 
 pub struct PostgresStore {
     pool: Pool,
