@@ -205,7 +205,7 @@ async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = vouch_api::jobs::redaction_tick(&state).await {
             tracing::error!(error = ?e, "redaction worker");
         }
-        if round % 300 == 0 {
+        if round.is_multiple_of(300) {
             if let Err(e) = vouch_api::jobs::prune_tick(&state).await {
                 tracing::error!(error = ?e, "idempotency pruning");
             }

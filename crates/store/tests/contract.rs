@@ -21,6 +21,7 @@ struct Fixture {
     rng: StdRng,
 }
 
+#[path = "support/pg.rs"]
 mod pg;
 
 fn sqlite() -> Fixture {

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 //! Fresh PostgreSQL databases for tests. `VOUCH_TEST_POSTGRES_URL` names the server
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`); with `VOUCH_REQUIRE_POSTGRES=1`
 //! (set by CI) an unreachable server fails the test instead of skipping it.
