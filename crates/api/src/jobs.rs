@@ -9,7 +9,9 @@ use crate::state::AppState;
 
 /// Completes every redaction that is due. Each completion commits the erased session, the
 /// erased copies and the `redacted` event together; a crash in between redoes it on restart.
-pub async fn redaction_tick(state: &AppState) -> Result<usize, ApiError> {
+/// Then the store makes the erased bytes unrecoverable; if it cannot yet (readers), the next
+/// tick tries again (`flush_pending`).
+pub async fn redaction_tick(state: &AppState, flush_pending: &mut bool) -> Result<usize, ApiError> {
     let due = state
         .store
         .due_redactions(state.clock.now_ms(), 100)
@@ -21,6 +23,9 @@ pub async fn redaction_tick(state: &AppState) -> Result<usize, ApiError> {
         })
         .await?;
         done += 1;
+    }
+    if done > 0 || *flush_pending {
+        *flush_pending = !state.store.flush_erased().await?;
     }
     Ok(done)
 }

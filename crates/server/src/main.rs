@@ -201,8 +201,9 @@ fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: boo
 /// until told to stop.
 async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut round: u64 = 0;
+    let mut flush_pending = false;
     loop {
-        if let Err(e) = vouch_api::jobs::redaction_tick(&state).await {
+        if let Err(e) = vouch_api::jobs::redaction_tick(&state, &mut flush_pending).await {
             tracing::error!(error = ?e, "redaction worker");
         }
         if round.is_multiple_of(300) {

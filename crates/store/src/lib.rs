@@ -158,6 +158,13 @@ pub trait Store: Send + Sync {
     /// Deletes entries created before `before_ms`; returns how many.
     async fn prune_idempotency(&self, before_ms: i64) -> Result<usize>;
 
+    /// Makes erased data physically unrecoverable from the store's files. SQLite overwrites
+    /// freed space (`secure_delete`) and checkpoints and truncates its write-ahead log, which
+    /// still holds old page images; PostgreSQL keeps dead row versions until VACUUM (see
+    /// docs/scaling.md). Returns false when it could not finish now (for example, readers
+    /// held the log); call it again later.
+    async fn flush_erased(&self) -> Result<bool>;
+
     /// Sessions whose pending redaction is due at `now_ms`: (account, id).
     async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
 }

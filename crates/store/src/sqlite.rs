@@ -501,6 +501,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn flush_erased(&self) -> Result<bool> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = lock(&inner.writer);
+            // (busy, log frames, checkpointed frames); busy = 1 when readers kept it from finishing.
+            let busy: i64 = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .map_err(unavailable)?;
+            Ok(busy == 0)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
     async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
         self.read(move |c| {
             let mut stmt = c
