@@ -16,7 +16,7 @@ use vouch_domain::session::Account;
 use crate::error::ApiError;
 use crate::form::{self, FormMap};
 use crate::params::Params;
-use crate::state::{mask_key, AppState, KeyRing};
+use crate::state::{mask_key, ApiConfig, AppState, KeyRing};
 
 /// Facts about the current request that handlers record (for example in events).
 #[derive(Debug, Clone)]
@@ -163,13 +163,21 @@ impl FromRequest<AppState> for StripeParams {
             form::parse_into(&mut map, q.as_bytes())?;
         }
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            let limit = state.config.max_body_bytes;
-            let bytes = axum::body::to_bytes(req.into_body(), limit)
-                .await
-                .map_err(|_| ApiError::BodyTooLarge { limit })?;
+            let bytes = read_body(req.into_body(), &state.config).await?;
             form::parse_into(&mut map, &bytes)?;
         }
         Ok(StripeParams(Params::new(map)))
+    }
+}
+
+/// Reads a request body whole: at most `max_body_bytes`, within `body_read_timeout_ms`.
+pub async fn read_body(body: Body, config: &ApiConfig) -> Result<bytes::Bytes, ApiError> {
+    let limit = config.max_body_bytes;
+    let timeout = std::time::Duration::from_millis(config.body_read_timeout_ms);
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(ApiError::RequestTimeout),
+        Ok(Err(_)) => Err(ApiError::BodyTooLarge { limit }),
+        Ok(Ok(bytes)) => Ok(bytes),
     }
 }
 

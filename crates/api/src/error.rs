@@ -61,6 +61,8 @@ pub enum ApiError {
         key: String,
     },
     IdempotencyKeyTooLong,
+    /// The client did not send its body in time.
+    RequestTimeout,
     /// Anything else: a bug or an outage. The cause is logged, never sent.
     Internal(String),
 }
@@ -239,6 +241,12 @@ impl ApiError {
                 BAD,
                 None,
                 "Invalid Idempotency-Key: it can be at most 255 characters long.".into(),
+                None,
+            ),
+            ApiError::RequestTimeout => invalid(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                "Timed out reading the request body.".into(),
                 None,
             ),
             ApiError::Internal(_) => Body {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use vouch_store::{IdempotencyBegin, IdempotencyClaim};
 
-use crate::context::authenticate;
+use crate::context::{authenticate, read_body};
 use crate::error::{ApiError, NotExecuted};
 use crate::state::AppState;
 
@@ -38,9 +38,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let limit = state.config.max_body_bytes;
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        return ApiError::BodyTooLarge { limit }.into_response();
+    let bytes = match read_body(body, &state.config).await {
+        Ok(bytes) => bytes,
+        Err(e) => return e.into_response(),
     };
     let fingerprint = fingerprint(&parts.method, parts.uri.path(), parts.uri.query(), &bytes);
     let claim = IdempotencyClaim {

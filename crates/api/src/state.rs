@@ -33,6 +33,8 @@ pub struct ApiConfig {
     pub redaction_delay_ms: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// How long a client may take to send its request body.
+    pub body_read_timeout_ms: u64,
     /// The person test-mode verifications report.
     pub test_person: TestPerson,
     /// The API version answered when a request names none.
@@ -45,6 +47,7 @@ impl Default for ApiConfig {
             public_url: "http://127.0.0.1:12111".into(),
             redaction_delay_ms: 2000,
             max_body_bytes: 1024 * 1024,
+            body_read_timeout_ms: 10_000,
             test_person: TestPerson::default(),
             default_api_version: "2026-09-30.endive".into(),
         }

@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes [default: 1048576].
     #[arg(long, env = "VOUCH_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// How long a client may take to send its request headers, and then its body [default: 10s].
+    #[arg(long, env = "VOUCH_CLIENT_TIMEOUT")]
+    pub client_timeout: Option<String>,
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
@@ -63,6 +66,7 @@ struct FileConfig {
     redaction_delay: Option<String>,
     max_body_bytes: Option<usize>,
     database_pool_size: Option<usize>,
+    client_timeout: Option<String>,
 }
 
 /// Where the data lives.
@@ -92,6 +96,7 @@ pub struct Config {
     pub redaction_delay_ms: i64,
     pub max_body_bytes: usize,
     pub database_pool_size: usize,
+    pub client_timeout_ms: i64,
 }
 
 impl Config {
@@ -129,6 +134,11 @@ impl Config {
             file.redaction_delay,
             defaults.redaction_delay,
         );
+        let client_timeout = pick(
+            args.client_timeout,
+            file.client_timeout,
+            defaults.client_timeout,
+        );
         let public_url = pick(args.public_url, file.public_url, None);
         Ok(Config {
             listen: pick(args.listen, file.listen, defaults.listen),
@@ -158,6 +168,11 @@ impl Config {
                 .or(file.database_pool_size)
                 .or(defaults.database_pool_size)
                 .unwrap_or(16),
+            client_timeout_ms: parse_duration_ms(&client_timeout)
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| {
+                    format!("client_timeout: cannot read {client_timeout:?} (use e.g. 10s)")
+                })?,
         })
     }
 

@@ -135,6 +135,7 @@ async fn serve(config: Config) -> Result<(), String> {
             .unwrap_or_else(|| base_url.clone()),
         redaction_delay_ms: config.redaction_delay_ms,
         max_body_bytes: config.max_body_bytes,
+        body_read_timeout_ms: config.client_timeout_ms.unsigned_abs(),
         ..ApiConfig::default()
     };
     let state = AppState {
@@ -150,10 +151,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let worker = tokio::spawn(background_worker(state.clone(), stop_rx));
     let app = vouch_api::router(state);
     tracing::info!(address = %local, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server: {e}"))?;
+    let header_timeout = Duration::from_millis(config.client_timeout_ms.unsigned_abs());
+    serve_http(listener, app, header_timeout).await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     tracing::info!("stopped");
@@ -216,6 +215,58 @@ async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// How long in-flight requests may take to finish once shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Accepts HTTP/1.1 connections until SIGINT/SIGTERM, then drains in-flight requests.
+/// (hyper's builder, rather than `axum::serve`, so slow clients are cut off.)
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_timeout: Duration,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off briefly.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown: some requests did not finish within the drain timeout");
     }
 }
 
