@@ -36,7 +36,7 @@ impl IdKind for ReportKind {
 pub struct EventKind;
 impl IdKind for EventKind {
     const PREFIX: &'static str = "evt";
-    const NAME: &'static str = "Event";
+    const NAME: &'static str = "event";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +44,21 @@ pub struct RequestKind;
 impl IdKind for RequestKind {
     const PREFIX: &'static str = "req";
     const NAME: &'static str = "Request";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WebhookEndpointKind;
+impl IdKind for WebhookEndpointKind {
+    const PREFIX: &'static str = "we";
+    const NAME: &'static str = "webhook endpoint";
+}
+
+/// vouch's own: one event on its way to one webhook endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeliveryKind;
+impl IdKind for DeliveryKind {
+    const PREFIX: &'static str = "whdel";
+    const NAME: &'static str = "webhook delivery";
 }
 
 /// A validated id of kind `K`.
@@ -56,6 +71,8 @@ pub type SessionId = Id<SessionKind>;
 pub type ReportId = Id<ReportKind>;
 pub type EventId = Id<EventKind>;
 pub type RequestId = Id<RequestKind>;
+pub type WebhookEndpointId = Id<WebhookEndpointKind>;
+pub type DeliveryId = Id<DeliveryKind>;
 
 impl<K: IdKind> Id<K> {
     /// A new id for something created at `now` (unix seconds).

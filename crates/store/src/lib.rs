@@ -7,12 +7,18 @@ use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, Status};
 
+mod outbox;
 mod postgres;
 mod query;
 mod sqlite;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+pub use outbox::{
+    AttemptRecord, ClaimedDelivery, DeliveryClaim, DeliveryFilter, EndpointInsert, EventFilter,
+    Settle, StoredEvent, WebhookStore,
+};
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -116,7 +122,8 @@ pub struct IdempotencyClaim<'a> {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+/// Everything vouch stores; events, endpoints and the outbox are in [`WebhookStore`].
+pub trait Store: WebhookStore + Send + Sync {
     /// Succeeds once the store can serve requests.
     async fn ping(&self) -> Result<()>;
 

@@ -17,6 +17,10 @@ use crate::{
     StoreError, Versioned,
 };
 
+/// Events, webhook endpoints and the delivery outbox.
+#[path = "postgres_outbox.rs"]
+mod outbox;
+
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -25,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_idempotency",
         include_str!("../migrations/postgres/0002_idempotency.sql"),
+    ),
+    (
+        "0003_webhooks",
+        include_str!("../migrations/postgres/0003_webhooks.sql"),
     ),
 ];
 
@@ -110,32 +118,7 @@ impl PostgresStore {
 }
 
 async fn insert_events(tx: &impl GenericClient, events: &[Event]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO events (id, account, created, type, session_id, data)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .await
-        .map_err(unavailable)?;
-    for e in events {
-        tx.execute(
-            &stmt,
-            &[
-                &e.id.as_str(),
-                &e.account,
-                &e.created,
-                &e.kind.as_str(),
-                &e.session.id.as_str(),
-                &to_json(e)?,
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
-    }
-    Ok(())
+    outbox::insert_events(tx, events).await
 }
 
 async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {

@@ -17,6 +17,10 @@ use crate::{
     StoreError, Versioned,
 };
 
+/// Events, webhook endpoints and the delivery outbox.
+#[path = "sqlite_outbox.rs"]
+mod outbox;
+
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -25,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_idempotency",
         include_str!("../migrations/sqlite/0002_idempotency.sql"),
+    ),
+    (
+        "0003_webhooks",
+        include_str!("../migrations/sqlite/0003_webhooks.sql"),
     ),
 ];
 
@@ -165,24 +173,7 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> Result<()> {
-    let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO events (id, account, created, type, session_id, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .map_err(unavailable)?;
-    for e in events {
-        stmt.execute(params![
-            e.id.as_str(),
-            e.account,
-            e.created,
-            e.kind.as_str(),
-            e.session.id.as_str(),
-            to_json(e)?
-        ])
-        .map_err(unavailable)?;
-    }
-    Ok(())
+    outbox::insert_events(tx, events)
 }
 
 fn insert_report(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<()> {
