@@ -58,7 +58,9 @@ pub async fn request_context(
         request_id: request_id.clone(),
         idempotency_key,
     });
-    let mut resp = next.run(req).await;
+    // Everything logged while handling the request carries its id.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("request-id", v);

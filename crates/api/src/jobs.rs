@@ -18,9 +18,13 @@ pub async fn redaction_tick(state: &AppState, flush_pending: &mut bool) -> Resul
         .await?;
     let mut done = 0;
     for (account, id) in due {
-        mutate(state, &account, &id, RequestInfo::default(), || {
-            Command::CompleteRedaction
-        })
+        mutate(
+            state,
+            &account,
+            &id,
+            RequestInfo::default(),
+            Command::CompleteRedaction,
+        )
         .await?;
         done += 1;
     }

@@ -6,6 +6,7 @@ use vouch_domain::event::Event;
 use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, Status};
+use vouch_domain::transition::{DomainError, Outcome};
 
 mod outbox;
 mod postgres;
@@ -24,8 +25,6 @@ pub use outbox::{
 pub enum StoreError {
     /// A referenced object (for example a list cursor) does not exist.
     NotFound,
-    /// The object changed since it was read (optimistic concurrency); retry the transition.
-    Conflict,
     /// The database failed or cannot be reached.
     Unavailable(String),
 }
@@ -34,7 +33,6 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::NotFound => f.write_str("not found"),
-            StoreError::Conflict => f.write_str("concurrent modification"),
             StoreError::Unavailable(cause) => write!(f, "storage unavailable: {cause}"),
         }
     }
@@ -43,13 +41,6 @@ impl std::fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
-
-/// A stored value with the version it was read at.
-#[derive(Debug, Clone)]
-pub struct Versioned<T> {
-    pub value: T,
-    pub version: i64,
-}
 
 /// `created` bounds of a list request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,16 +74,10 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
-/// A committed session change: the new state, its events and its report, in one transaction.
-pub struct SessionWrite<'a> {
-    pub session: &'a Session,
-    /// The version the change was computed from; the write fails with `Conflict` otherwise.
-    pub expected_version: i64,
-    pub events: &'a [Event],
-    pub report: Option<&'a Report>,
-    /// Erase personal data from the copies of this session in reports and events too.
-    pub erase_copies: bool,
-}
+/// A session change, computed from the session as it is inside the store's transaction
+/// (normally `vouch_domain::transition::transition`). The store commits its outcome — the new
+/// state, its events, its report, and the erasure of copies when `redacted_now` — together.
+pub type Change = Box<dyn FnOnce(Session) -> std::result::Result<Outcome, DomainError> + Send>;
 
 /// What `idempotency_begin` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,12 +118,15 @@ pub trait Store: WebhookStore + Send + Sync {
 
     /// A new session with its `created` event.
     async fn insert_session(&self, session: &Session, events: &[Event]) -> Result<()>;
-    async fn get_session(
+    async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>>;
+    /// Applies `change` to the session with the session locked against concurrent changes
+    /// (on every node), and commits its outcome. `Ok(None)`: no such session in the account.
+    async fn modify_session(
         &self,
         account: &str,
         id: &SessionId,
-    ) -> Result<Option<Versioned<Session>>>;
-    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()>;
+        change: Change,
+    ) -> Result<Option<std::result::Result<Outcome, DomainError>>>;
     /// `Err(NotFound)` when the cursor names no session of this account.
     async fn list_sessions(
         &self,

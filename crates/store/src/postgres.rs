@@ -10,11 +10,12 @@ use vouch_domain::event::Event;
 use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
+use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{list_query, numbered, Arg, Position};
 use crate::{
-    Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, SessionWrite, Store,
-    StoreError, Versioned,
+    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, Store,
+    StoreError,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -43,8 +44,16 @@ pub struct PostgresStore {
     pool: Pool,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// The error with its causes (tokio-postgres says only "db error" at the top).
+fn unavailable(e: impl std::error::Error) -> StoreError {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StoreError::Unavailable(message)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
@@ -167,6 +176,53 @@ async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Commits a transition's outcome inside the caller's transaction.
+async fn write_outcome(tx: &impl GenericClient, outcome: &Outcome) -> Result<()> {
+    let session = &outcome.session;
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE sessions SET status = $1, redaction_due_ms = $2, data = $3,
+                 version = version + 1
+             WHERE id = $4 AND account = $5",
+        )
+        .await
+        .map_err(unavailable)?;
+    tx.execute(
+        &stmt,
+        &[
+            &session.status.as_str(),
+            &session.redaction_due_ms,
+            &to_json(session)?,
+            &session.id.as_str(),
+            &session.account,
+        ],
+    )
+    .await
+    .map_err(unavailable)?;
+    if let Some(r) = &outcome.report {
+        tx.execute(
+            "INSERT INTO reports (id, account, created, session_id, client_reference_id, type, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &r.id.as_str(),
+                &r.account,
+                &r.created,
+                &r.verification_session.as_ref().map(|s| s.as_str()),
+                &r.client_reference_id,
+                &r.kind.as_str(),
+                &to_json(r)?,
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
+    insert_events(tx, &outcome.events).await?;
+    if outcome.redacted_now {
+        erase_copies(tx, session.id.as_str()).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<()> {
@@ -232,81 +288,48 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn get_session(
-        &self,
-        account: &str,
-        id: &SessionId,
-    ) -> Result<Option<Versioned<Session>>> {
+    async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
         let client = self.client().await?;
         let stmt = client
-            .prepare_cached("SELECT version, data FROM sessions WHERE id = $1 AND account = $2")
+            .prepare_cached("SELECT data FROM sessions WHERE id = $1 AND account = $2")
             .await
             .map_err(unavailable)?;
         let row = client
             .query_opt(&stmt, &[&id.as_str(), &account])
             .await
             .map_err(unavailable)?;
-        row.map(|r| {
-            Ok(Versioned {
-                version: r.get(0),
-                value: from_json(r.get(1))?,
-            })
-        })
-        .transpose()
+        row.map(|r| from_json(r.get(0))).transpose()
     }
 
-    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()> {
-        let session = write.session;
-        let data = to_json(session)?;
+    async fn modify_session(
+        &self,
+        account: &str,
+        id: &SessionId,
+        change: Change,
+    ) -> Result<Option<std::result::Result<Outcome, DomainError>>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(unavailable)?;
+        // The row lock serializes changes to one session across every node.
         let stmt = tx
-            .prepare_cached(
-                "UPDATE sessions SET status = $1, redaction_due_ms = $2, data = $3,
-                     version = version + 1
-                 WHERE id = $4 AND account = $5 AND version = $6",
-            )
+            .prepare_cached("SELECT data FROM sessions WHERE id = $1 AND account = $2 FOR UPDATE")
             .await
             .map_err(unavailable)?;
-        let changed = tx
-            .execute(
-                &stmt,
-                &[
-                    &session.status.as_str(),
-                    &session.redaction_due_ms,
-                    &data,
-                    &session.id.as_str(),
-                    &session.account,
-                    &write.expected_version,
-                ],
-            )
+        let Some(row) = tx
+            .query_opt(&stmt, &[&id.as_str(), &account])
             .await
-            .map_err(unavailable)?;
-        if changed == 0 {
-            return Err(StoreError::Conflict);
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let outcome = match change(from_json(row.get(0))?) {
+            Ok(outcome) => outcome,
+            Err(e) => return Ok(Some(Err(e))),
+        };
+        if !outcome.unchanged {
+            write_outcome(&tx, &outcome).await?;
+            tx.commit().await.map_err(unavailable)?;
         }
-        if let Some(r) = write.report {
-            tx.execute(
-                "INSERT INTO reports (id, account, created, session_id, client_reference_id, type, data)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &r.id.as_str(),
-                    &r.account,
-                    &r.created,
-                    &r.verification_session.as_ref().map(|s| s.as_str()),
-                    &r.client_reference_id,
-                    &r.kind.as_str(),
-                    &to_json(r)?,
-                ],
-            )
-            .await
-            .map_err(unavailable)?;
-        }
-        insert_events(&tx, write.events).await?;
-        if write.erase_copies {
-            erase_copies(&tx, session.id.as_str()).await?;
-        }
-        tx.commit().await.map_err(unavailable)
+        Ok(Some(Ok(outcome)))
     }
 
     async fn list_sessions(

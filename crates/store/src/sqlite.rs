@@ -10,11 +10,12 @@ use vouch_domain::event::Event;
 use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
+use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{list_query, Arg, Position};
 use crate::{
-    Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, SessionWrite, Store,
-    StoreError, Versioned,
+    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, Store,
+    StoreError,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -244,6 +245,32 @@ fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> 
     Ok(())
 }
 
+/// Commits a transition's outcome inside the caller's transaction.
+fn write_outcome(tx: &rusqlite::Transaction<'_>, outcome: &Outcome) -> Result<()> {
+    let session = &outcome.session;
+    tx.prepare_cached(
+        "UPDATE sessions SET status = ?1, redaction_due_ms = ?2, data = ?3, version = version + 1
+         WHERE id = ?4 AND account = ?5",
+    )
+    .map_err(unavailable)?
+    .execute(params![
+        session.status.as_str(),
+        session.redaction_due_ms,
+        to_json(session)?,
+        session.id.as_str(),
+        session.account,
+    ])
+    .map_err(unavailable)?;
+    if let Some(r) = &outcome.report {
+        insert_report(tx, r)?;
+    }
+    insert_events(tx, &outcome.events)?;
+    if outcome.redacted_now {
+        erase_copies(tx, session.id.as_str())?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
@@ -307,64 +334,46 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_session(
-        &self,
-        account: &str,
-        id: &SessionId,
-    ) -> Result<Option<Versioned<Session>>> {
+    async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
         let (account, id) = (account.to_owned(), id.as_str().to_owned());
         self.read(move |c| {
-            let row: Option<(i64, String)> = c
-                .prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
+            let row: Option<String> = c
+                .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id, account], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![id, account], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
-            row.map(|(version, data)| {
-                Ok(Versioned {
-                    value: from_json(&data)?,
-                    version,
-                })
-            })
-            .transpose()
+            row.map(|data| from_json(&data)).transpose()
         })
         .await
     }
 
-    async fn save_session(&self, write: SessionWrite<'_>) -> Result<()> {
-        let session = write.session.clone();
-        let data = to_json(&session)?;
-        let events = write.events.to_vec();
-        let report = write.report.cloned();
-        let (expected, erase) = (write.expected_version, write.erase_copies);
+    async fn modify_session(
+        &self,
+        account: &str,
+        id: &SessionId,
+        change: Change,
+    ) -> Result<Option<std::result::Result<Outcome, DomainError>>> {
+        let (account, id) = (account.to_owned(), id.as_str().to_owned());
+        // The single writer connection is the lock: nothing else writes until this commits.
         self.write(move |tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE sessions SET status = ?1, redaction_due_ms = ?2, data = ?3,
-                         version = version + 1
-                     WHERE id = ?4 AND account = ?5 AND version = ?6",
-                )
+            let row: Option<String> = tx
+                .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .execute(params![
-                    session.status.as_str(),
-                    session.redaction_due_ms,
-                    data,
-                    session.id.as_str(),
-                    session.account,
-                    expected
-                ])
+                .query_row(params![id, account], |r| r.get(0))
+                .optional()
                 .map_err(unavailable)?;
-            if changed == 0 {
-                return Err(StoreError::Conflict);
+            let Some(data) = row else {
+                return Ok(None);
+            };
+            let outcome = match change(from_json(&data)?) {
+                Ok(outcome) => outcome,
+                Err(e) => return Ok(Some(Err(e))),
+            };
+            if !outcome.unchanged {
+                write_outcome(tx, &outcome)?;
             }
-            if let Some(r) = &report {
-                insert_report(tx, r)?;
-            }
-            insert_events(tx, &events)?;
-            if erase {
-                erase_copies(tx, session.id.as_str())?;
-            }
-            Ok(())
+            Ok(Some(Ok(outcome)))
         })
         .await
     }

@@ -10,8 +10,8 @@ use vouch_domain::outputs::TestPerson;
 use vouch_domain::session::{Account, Session, SessionType, Status};
 use vouch_domain::transition::{self, Command, Ctx, MetadataPatch, NewSession};
 use vouch_store::{
-    CreatedRange, Cursor, IdempotencyBegin, IdempotencyClaim, SessionFilter, SessionWrite,
-    SqliteStore, Store, StoreError,
+    CreatedRange, Cursor, IdempotencyBegin, IdempotencyClaim, SessionFilter, SqliteStore, Store,
+    StoreError,
 };
 
 struct Fixture {
@@ -79,30 +79,26 @@ impl Fixture {
     }
 
     async fn apply(&mut self, s: &Session, cmd: Command) -> transition::Outcome {
-        let current = self
-            .store
-            .get_session(&s.account, &s.id)
+        self.store
+            .modify_session(&s.account, &s.id, change(cmd))
             .await
             .unwrap()
-            .unwrap();
+            .expect("session exists")
+            .expect("transition allowed")
+    }
+}
+
+/// The state machine as the API runs it, at a fixed time.
+fn change(cmd: Command) -> vouch_store::Change {
+    Box::new(move |session| {
+        let mut rng = StdRng::from_entropy();
         let mut ctx = Ctx {
             now_ms: 2_000_000_000_000,
             request: RequestInfo::default(),
-            rng: &mut self.rng,
+            rng: &mut rng,
         };
-        let out = transition::transition(current.value, cmd, &mut ctx).unwrap();
-        self.store
-            .save_session(SessionWrite {
-                session: &out.session,
-                expected_version: current.version,
-                events: &out.events,
-                report: out.report.as_ref(),
-                erase_copies: out.redacted_now,
-            })
-            .await
-            .unwrap();
-        out
-    }
+        transition::transition(session, cmd, &mut ctx)
+    })
 }
 
 async fn ids(
@@ -133,9 +129,9 @@ macro_rules! contract {
                 }
             }
             #[tokio::test]
-            async fn stale_version_is_a_conflict() {
+            async fn concurrent_changes_serialize() {
                 if let Some(f) = $fixture {
-                    super::stale_version_is_a_conflict(f).await
+                    super::concurrent_changes_serialize(f).await
                 }
             }
             #[tokio::test]
@@ -179,8 +175,7 @@ async fn roundtrip_and_account_isolation(mut f: Fixture) {
     f.store.ping().await.unwrap();
     let s = f.create("acct_a", 1_700_000_000, Some("ref")).await;
     let got = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
-    assert_eq!(got.value, s);
-    assert_eq!(got.version, 1);
+    assert_eq!(got, s);
     assert!(f
         .store
         .get_session("acct_b", &s.id)
@@ -191,24 +186,66 @@ async fn roundtrip_and_account_isolation(mut f: Fixture) {
     assert!(listed.is_empty());
 }
 
-async fn stale_version_is_a_conflict(mut f: Fixture) {
+async fn concurrent_changes_serialize(mut f: Fixture) {
     let s = f.create("acct_a", 1_700_000_000, None).await;
-    f.apply(&s, Command::Cancel).await;
-    let err = f
-        .store
-        .save_session(SessionWrite {
-            session: &s,
-            expected_version: 1,
-            events: &[],
-            report: None,
-            erase_copies: false,
-        })
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = f.store.clone();
+        let (account, id) = (s.account.clone(), s.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let update = transition::SessionUpdate {
+                metadata: Some(MetadataPatch::Set(vec![(
+                    format!("k{i}"),
+                    Some("v".into()),
+                )])),
+                ..transition::SessionUpdate::default()
+            };
+            store
+                .modify_session(&account, &id, change(Command::Update(update)))
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
     let now = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
-    assert_eq!(now.value.status, Status::Canceled);
-    assert_eq!(now.version, 2);
+    // 40 new keys plus the one the fixture sets: none lost.
+    assert_eq!(now.metadata.len(), 41);
+    // A refused change writes nothing and says why; an unknown session is None.
+    let verified = f
+        .apply(
+            &s,
+            Command::TestVerify {
+                person: Box::new(TestPerson::default()),
+            },
+        )
+        .await;
+    assert_eq!(verified.events.len(), 2);
+    let refused = f
+        .store
+        .modify_session("acct_a", &s.id, change(Command::Cancel))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(refused.is_err());
+    let other = f
+        .store
+        .modify_session("acct_b", &s.id, change(Command::Cancel))
+        .await
+        .unwrap();
+    assert!(other.is_none());
+    assert_eq!(
+        f.store
+            .get_session("acct_a", &s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Status::Verified
+    );
 }
 
 async fn lists_are_newest_first_with_a_total_order(mut f: Fixture) {
@@ -342,13 +379,7 @@ async fn redaction_erases_copies_and_is_found_when_due(mut f: Fixture) {
         .await
         .unwrap()
         .is_none());
-    let session = f
-        .store
-        .get_session("acct_a", &s.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .value;
+    let session = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
     assert!(session.metadata.is_empty());
 }
 

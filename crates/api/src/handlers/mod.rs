@@ -4,20 +4,19 @@ pub mod reports;
 pub mod sessions;
 pub mod test_helpers;
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde_json::Value;
 use vouch_domain::event::RequestInfo;
 use vouch_domain::ids::{ReportId, SessionId};
 use vouch_domain::session::Session;
 use vouch_domain::transition::{self, Command, Ctx, Outcome};
-use vouch_store::{SessionWrite, StoreError};
+use vouch_store::Change;
 
 use crate::error::ApiError;
 use crate::expand::SessionExpand;
 use crate::params::Params;
 use crate::state::AppState;
-
-/// How often a transition is recomputed when another writer changed the session first.
-const MAX_ATTEMPTS: usize = 16;
 
 /// A session id from the request; a malformed one cannot exist, so it is "no such" at once.
 pub(crate) fn parse_session_id(raw: &str, param: &'static str) -> Result<SessionId, ApiError> {
@@ -36,54 +35,33 @@ pub(crate) fn parse_report_id(raw: &str, param: &'static str) -> Result<ReportId
     })
 }
 
-/// Loads the session, applies the command through the state machine and commits the result
-/// with its events and report in one transaction; recomputes on a concurrent change.
+/// Applies the command to the session through the state machine, inside the store's
+/// transaction with the session locked, and commits the outcome with its events and report.
 pub(crate) async fn mutate(
     state: &AppState,
     account: &str,
     id: &SessionId,
     request: RequestInfo,
-    command: impl Fn() -> Command,
+    command: Command,
 ) -> Result<Outcome, ApiError> {
-    for _ in 0..MAX_ATTEMPTS {
-        let current =
-            state
-                .store
-                .get_session(account, id)
-                .await?
-                .ok_or_else(|| ApiError::NoSuch {
-                    kind: "VerificationSession",
-                    id: id.to_string(),
-                    param: "id",
-                })?;
-        let outcome = {
-            let mut rng = rand::thread_rng();
-            let mut ctx = Ctx {
-                now_ms: state.clock.now_ms(),
-                request: request.clone(),
-                rng: &mut rng,
-            };
-            transition::transition(current.value, command(), &mut ctx)?
+    let now_ms = state.clock.now_ms();
+    let change: Change = Box::new(move |session| {
+        let mut rng = StdRng::from_entropy();
+        let mut ctx = Ctx {
+            now_ms,
+            request,
+            rng: &mut rng,
         };
-        if outcome.unchanged {
-            return Ok(outcome);
-        }
-        let write = SessionWrite {
-            session: &outcome.session,
-            expected_version: current.version,
-            events: &outcome.events,
-            report: outcome.report.as_ref(),
-            erase_copies: outcome.redacted_now,
-        };
-        match state.store.save_session(write).await {
-            Ok(()) => return Ok(outcome),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
+        transition::transition(session, command, &mut ctx)
+    });
+    match state.store.modify_session(account, id, change).await? {
+        None => Err(ApiError::NoSuch {
+            kind: "VerificationSession",
+            id: id.to_string(),
+            param: "id",
+        }),
+        Some(result) => Ok(result?),
     }
-    Err(ApiError::Internal(format!(
-        "session {id} kept changing under {MAX_ATTEMPTS} attempts"
-    )))
 }
 
 /// Renders a session, fetching the report when `last_verification_report` is expanded.

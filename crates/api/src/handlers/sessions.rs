@@ -100,8 +100,7 @@ pub async fn retrieve(
         .store
         .get_session(&account.id, &id)
         .await?
-        .ok_or_else(|| no_such(&id))?
-        .value;
+        .ok_or_else(|| no_such(&id))?;
     Ok(Json(render_session(&state, &session, &expand).await?))
 }
 
@@ -121,11 +120,9 @@ pub async fn update(
     };
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
-    let session = mutate(&state, &account.id, &id, rc.info(), || {
-        Command::Update(update.clone())
-    })
-    .await?
-    .session;
+    let session = mutate(&state, &account.id, &id, rc.info(), Command::Update(update))
+        .await?
+        .session;
     Ok(Json(render_session(&state, &session, &expand).await?))
 }
 
@@ -139,7 +136,7 @@ pub async fn cancel(
     let expand = expand::session(&mut p, false)?;
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
-    let session = mutate(&state, &account.id, &id, rc.info(), || Command::Cancel)
+    let session = mutate(&state, &account.id, &id, rc.info(), Command::Cancel)
         .await?
         .session;
     Ok(Json(render_session(&state, &session, &expand).await?))
@@ -156,9 +153,13 @@ pub async fn redact(
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
     let due_ms = state.clock.now_ms() + state.config.redaction_delay_ms;
-    let session = mutate(&state, &account.id, &id, rc.info(), || Command::Redact {
-        due_ms,
-    })
+    let session = mutate(
+        &state,
+        &account.id,
+        &id,
+        rc.info(),
+        Command::Redact { due_ms },
+    )
     .await?
     .session;
     Ok(Json(render_session(&state, &session, &expand).await?))

@@ -23,11 +23,13 @@ pub async fn verify(
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
     let person = Box::new(state.config.test_person.clone());
-    let session = mutate(&state, &account.id, &id, rc.info(), || {
-        Command::TestVerify {
-            person: person.clone(),
-        }
-    })
+    let session = mutate(
+        &state,
+        &account.id,
+        &id,
+        rc.info(),
+        Command::TestVerify { person },
+    )
     .await?
     .session;
     Ok(Json(render_session(&state, &session, &expand).await?))

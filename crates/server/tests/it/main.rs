@@ -1,0 +1,16 @@
+//! Black-box integration tests: every test starts the real `vouch` binary on a
+//! random port with its own temporary SQLite database and talks to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod concurrency;
+mod documented;
+mod errors;
+mod idempotency;
+mod lifecycle;
+mod lists;
+mod server;
+mod sessions_create;
+mod sessions_update;
