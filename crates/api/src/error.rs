@@ -63,6 +63,20 @@ pub enum ApiError {
     IdempotencyKeyTooLong,
     /// The client did not send its body in time.
     RequestTimeout,
+    /// The account already has the maximum number of webhook endpoints.
+    WebhookEndpointLimit {
+        livemode: bool,
+    },
+    /// A webhook endpoint `url` that is not an http(s) URL.
+    InvalidUrl {
+        url: String,
+    },
+    /// `connect=true`: vouch has no Connect accounts.
+    ConnectUnsupported,
+    /// vouch extension: a delivery whose endpoint is disabled cannot be resent.
+    EndpointDisabled {
+        id: String,
+    },
     /// Anything else: a bug or an outage. The cause is logged, never sent.
     Internal(String),
 }
@@ -247,6 +261,37 @@ impl ApiError {
                 StatusCode::REQUEST_TIMEOUT,
                 None,
                 "Timed out reading the request body.".into(),
+                None,
+            ),
+            ApiError::WebhookEndpointLimit { livemode } => invalid(
+                BAD,
+                None,
+                format!(
+                    "You have reached the maximum of {} {} webhook endpoints.",
+                    vouch_domain::webhook::MAX_ENDPOINTS,
+                    if *livemode { "live" } else { "test" }
+                ),
+                None,
+            ),
+            ApiError::InvalidUrl { url } => invalid(
+                BAD,
+                Some("url_invalid"),
+                format!("Invalid URL: {url}. URLs must begin with http:// or https://."),
+                Some("url".into()),
+            ),
+            ApiError::ConnectUnsupported => invalid(
+                BAD,
+                None,
+                "Connect webhook endpoints are not supported: vouch has no connected accounts."
+                    .into(),
+                Some("connect".into()),
+            ),
+            ApiError::EndpointDisabled { id } => invalid(
+                BAD,
+                None,
+                format!(
+                    "The webhook endpoint {id} is disabled. Enable it to resend its deliveries."
+                ),
                 None,
             ),
             ApiError::Internal(_) => Body {

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod params;
 pub mod render;
+pub mod render_webhooks;
 pub mod state;
 
 use axum::extract::State;
@@ -20,7 +21,7 @@ use serde_json::json;
 
 pub use state::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
 
-use handlers::{reports, sessions, test_helpers};
+use handlers::{events, reports, sessions, test_helpers, webhook_deliveries, webhook_endpoints};
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
@@ -49,6 +50,30 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/test_helpers/identity/verification_sessions/{id}/verify",
             post(test_helpers::verify),
+        )
+        .route("/v1/events", get(events::list))
+        .route("/v1/events/{id}", get(events::retrieve))
+        .route(
+            "/v1/webhook_endpoints",
+            post(webhook_endpoints::create).get(webhook_endpoints::list),
+        )
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            get(webhook_endpoints::retrieve)
+                .post(webhook_endpoints::update)
+                .delete(webhook_endpoints::delete),
+        )
+        .route(
+            "/v1/vouch/webhook_deliveries",
+            get(webhook_deliveries::list),
+        )
+        .route(
+            "/v1/vouch/webhook_deliveries/{id}",
+            get(webhook_deliveries::retrieve),
+        )
+        .route(
+            "/v1/vouch/webhook_deliveries/{id}/resend",
+            post(webhook_deliveries::resend),
         )
         .fallback(context::unknown_route)
         .method_not_allowed_fallback(context::unknown_route)

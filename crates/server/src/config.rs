@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
+    /// Events and webhook delivery.
+    #[command(flatten)]
+    pub webhooks: crate::webhook_config::WebhookArgs,
 }
 
 /// The file's shape; every key optional.
@@ -67,6 +70,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     database_pool_size: Option<usize>,
     client_timeout: Option<String>,
+    webhooks: Option<crate::webhook_config::WebhookFile>,
 }
 
 /// Where the data lives.
@@ -97,6 +101,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub database_pool_size: usize,
     pub client_timeout_ms: i64,
+    pub webhooks: crate::webhook_config::WebhookSettings,
 }
 
 impl Config {
@@ -173,6 +178,11 @@ impl Config {
                 .ok_or_else(|| {
                     format!("client_timeout: cannot read {client_timeout:?} (use e.g. 10s)")
                 })?,
+            webhooks: crate::webhook_config::WebhookSettings::resolve(
+                args.webhooks,
+                file.webhooks,
+                defaults.webhooks,
+            )?,
         })
     }
 
@@ -217,7 +227,7 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
-/// `500ms`, `2s`, `5m`, `1h`, or a bare number of milliseconds.
+/// `500ms`, `2s`, `5m`, `1h`, `30d`, or a bare number of milliseconds.
 pub fn parse_duration_ms(s: &str) -> Option<i64> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
@@ -230,6 +240,7 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
         "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return None,
     };
     n.checked_mul(factor)
@@ -271,7 +282,8 @@ mod tests {
         assert_eq!(parse_duration_ms("5m"), Some(300_000));
         assert_eq!(parse_duration_ms("10"), Some(10));
         assert_eq!(parse_duration_ms("fast"), None);
-        assert_eq!(parse_duration_ms("2d"), None);
+        assert_eq!(parse_duration_ms("2d"), Some(172_800_000));
+        assert_eq!(parse_duration_ms("2w"), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `vouch`: a Stripe Identity-compatible verification server in one binary.
 
 mod config;
+mod listen;
+mod webhook_config;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +38,8 @@ enum Command {
     Config,
     /// Run the database migrations and exit (`vouch serve` also runs them at start).
     Migrate(ServeArgs),
+    /// Forward a running vouch's events to a local URL, like `stripe listen`.
+    Listen(listen::ListenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +50,7 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Command::Serve(args) => run(args, |config| Box::pin(serve(config))),
+        Command::Listen(args) => listen::run(args),
         Command::Migrate(args) => run(args, |config| {
             Box::pin(async move {
                 open_store(&config).await?;
@@ -148,6 +154,7 @@ async fn serve(config: Config) -> Result<(), String> {
     print_banner(&base_url, &config, &keys, generated);
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let delivery = webhooks::spawn(&state, &config.webhooks, stop_rx.clone())?;
     let worker = tokio::spawn(background_worker(state.clone(), stop_rx));
     let app = vouch_api::router(state);
     tracing::info!(address = %local, "listening");
@@ -155,6 +162,9 @@ async fn serve(config: Config) -> Result<(), String> {
     serve_http(listener, app, header_timeout).await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    for task in delivery {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! One file per resource; what they share lives here.
 
+pub mod events;
 pub mod reports;
 pub mod sessions;
 pub mod test_helpers;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -232,7 +232,7 @@ pub(crate) fn non_empty<T>(f: Option<Field<T>>, param: &str) -> Result<Option<T>
     }
 }
 
-fn metadata(p: &mut Params) -> Result<Option<MetadataPatch>, ApiError> {
+pub(crate) fn metadata(p: &mut Params) -> Result<Option<MetadataPatch>, ApiError> {
     Ok(match p.take_string_map("metadata")? {
         None => None,
         Some(Field::Empty) => Some(MetadataPatch::Clear),

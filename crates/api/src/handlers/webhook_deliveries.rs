@@ -1,0 +1,115 @@
+//! vouch extension (never part of Stripe's API): the delivery of each event to each webhook
+//! endpoint, with every attempt, so people and the dashboard can see why a webhook failed.
+//!
+//! - `GET /v1/vouch/webhook_deliveries?webhook_endpoint=we_…&event=evt_…` (both optional)
+//! - `GET /v1/vouch/webhook_deliveries/{id}`
+//! - `POST /v1/vouch/webhook_deliveries/{id}/resend`: a new delivery of the same event to the
+//!   same endpoint, due now, with a fresh retry schedule.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::Value;
+use vouch_domain::ids::{DeliveryId, DeliveryKind, EventKind, WebhookEndpointKind};
+use vouch_domain::webhook::{Delivery, DeliveryState};
+use vouch_store::DeliveryFilter;
+
+use crate::context::{Auth, PathId, StripeParams};
+use crate::error::ApiError;
+use crate::handlers::events::{cursor, cursor_error, no_expand, no_such, parse_id};
+use crate::handlers::sessions::non_empty;
+use crate::handlers::take_limit;
+use crate::render_webhooks::delivery;
+use crate::state::AppState;
+
+const MAX_STRING: usize = 5000;
+pub const COLLECTION: &str = "/v1/vouch/webhook_deliveries";
+
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    no_expand(&mut p, true)?;
+    let limit = take_limit(&mut p)?;
+    let endpoint = non_empty(
+        p.take_str("webhook_endpoint", MAX_STRING)?,
+        "webhook_endpoint",
+    )?;
+    let event = non_empty(p.take_str("event", MAX_STRING)?, "event")?;
+    let cursor = cursor(&mut p)?;
+    p.finish()?;
+    let filter = DeliveryFilter {
+        endpoint: endpoint
+            .map(|e| parse_id(&e, "webhook_endpoint"))
+            .transpose()?,
+        event: event.map(|e| parse_id(&e, "event")).transpose()?,
+    };
+    let page = state
+        .store
+        .list_deliveries(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
+        .await
+        .map_err(|e| cursor_error(e, &cursor))?;
+    let data = page.items.iter().map(delivery).collect();
+    Ok(Json(crate::render::list(data, page.has_more, COLLECTION)))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    no_expand(&mut p, false)?;
+    p.finish()?;
+    Ok(Json(delivery(&load(&state, &account.id, &id).await?)))
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    Auth(account): Auth,
+    PathId(id): PathId,
+    StripeParams(mut p): StripeParams,
+) -> Result<Json<Value>, ApiError> {
+    no_expand(&mut p, false)?;
+    p.finish()?;
+    let original = load(&state, &account.id, &id).await?;
+    let endpoint = state
+        .store
+        .get_webhook_endpoint(&account.id, &original.endpoint_id)
+        .await?
+        .ok_or_else(|| no_such::<WebhookEndpointKind>(original.endpoint_id.as_str(), "id"))?;
+    if endpoint.disabled {
+        return Err(ApiError::EndpointDisabled {
+            id: endpoint.id.to_string(),
+        });
+    }
+    if state
+        .store
+        .get_event(&account.id, &original.event_id)
+        .await?
+        .is_none()
+    {
+        return Err(no_such::<EventKind>(original.event_id.as_str(), "id"));
+    }
+    let now_ms = state.clock.now_ms();
+    let fresh = Delivery {
+        id: DeliveryId::generate(now_ms.div_euclid(1000), &mut rand::thread_rng()),
+        created_ms: now_ms,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_ms: Some(now_ms),
+        history: Vec::new(),
+        ..original
+    };
+    state.store.insert_delivery(&fresh).await?;
+    Ok(Json(delivery(&fresh)))
+}
+
+async fn load(state: &AppState, account: &str, id: &str) -> Result<Delivery, ApiError> {
+    let parsed: DeliveryId = parse_id(id, "id")?;
+    state
+        .store
+        .get_delivery(account, &parsed)
+        .await?
+        .ok_or_else(|| no_such::<DeliveryKind>(id, "id"))
+}
