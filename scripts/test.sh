@@ -1,13 +1,39 @@
 #!/usr/bin/env bash
-# Runs the whole test suite from a fresh clone: Rust unit, contract and HTTP integration tests
-# (each integration test starts the real `vouch` binary on port 0 against a fresh SQLite file),
-# then the official Stripe SDKs (Python `stripe` from PyPI, Node `stripe` from npm) against
-# the built binary. Installs what it needs (the SDKs go into tests/compat/, nothing global).
+# Runs the whole test suite from a fresh clone:
+#   1. Rust unit tests, the storage contract (SQLite and PostgreSQL) and the HTTP integration
+#      suite (each test starts the real `vouch` binary on port 0 against a fresh SQLite file);
+#   2. the HTTP integration suite again against a fresh PostgreSQL database per test;
+#   3. the official Stripe SDKs (Python `stripe` from PyPI, Node `stripe` from npm) against
+#      the built binary (installed into tests/compat/, nothing global).
+# PostgreSQL: VOUCH_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+# It is started if it is installed but down. VOUCH_REQUIRE_POSTGRES=1 (CI sets it) makes a
+# missing PostgreSQL a failure; otherwise its tests say they are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test (unit, store contract, HTTP integration)"
+pg_url="${VOUCH_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_up() { command -v pg_isready >/dev/null && pg_isready -q -d "$pg_url"; }
+if ! pg_up && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  echo "== starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+have_pg=0
+if pg_up; then have_pg=1; fi
+if [ "$have_pg" = 0 ] && [ "${VOUCH_REQUIRE_POSTGRES:-0}" = 1 ]; then
+  echo "PostgreSQL at $pg_url is required (VOUCH_REQUIRE_POSTGRES=1) but not reachable" >&2
+  exit 1
+fi
+
+echo "== cargo test (unit, storage contract, HTTP integration on SQLite)"
 cargo test --workspace --locked
+
+if [ "$have_pg" = 1 ]; then
+  echo "== HTTP integration suite on PostgreSQL"
+  VOUCH_TEST_BACKEND=postgres VOUCH_REQUIRE_POSTGRES=1 cargo test --locked -p vouch-server --test it
+else
+  echo "== PostgreSQL not reachable at $pg_url: integration suite on PostgreSQL SKIPPED"
+fi
 
 echo "== official SDK compatibility (tests/compat)"
 cargo build --locked -p vouch-server --bin vouch

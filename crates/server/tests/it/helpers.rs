@@ -437,6 +437,20 @@ impl TestAppBuilder {
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("vouch.db");
+        // VOUCH_TEST_BACKEND=postgres: a fresh PostgreSQL database per app instead.
+        let pg = if backend_is_postgres() {
+            Some(
+                crate::pg::FreshDatabase::create()
+                    .await
+                    .expect("VOUCH_TEST_BACKEND=postgres needs a reachable PostgreSQL"),
+            )
+        } else {
+            None
+        };
+        let database_url = match &pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", db.display()),
+        };
         let test_key = format!("sk_test_{}", random_alnum(24));
         let live_key = format!("sk_live_{}", random_alnum(24));
         let mut args: Vec<String> = vec![
@@ -444,7 +458,7 @@ impl TestAppBuilder {
             "--listen".into(),
             "127.0.0.1:0".into(),
             "--database-url".into(),
-            format!("sqlite://{}", db.display()),
+            database_url,
         ];
         if self.api_keys {
             args.extend([
@@ -478,8 +492,14 @@ impl TestAppBuilder {
             generation_start: 0,
             client,
             _dir: dir,
+            _pg: pg,
         }
     }
+}
+
+/// Whether this run uses PostgreSQL (`VOUCH_TEST_BACKEND=postgres`) instead of SQLite.
+pub fn backend_is_postgres() -> bool {
+    std::env::var("VOUCH_TEST_BACKEND").is_ok_and(|v| v == "postgres")
 }
 
 /// A running `vouch serve` with its own database.
@@ -496,6 +516,8 @@ pub struct TestApp {
     generation_start: usize,
     client: reqwest::Client,
     _dir: TempDir,
+    /// Dropped after the child (fields drop in order): the database outlives the server.
+    _pg: Option<crate::pg::FreshDatabase>,
 }
 
 /// Start the binary and wait for its `listening on` line.
@@ -628,9 +650,37 @@ impl TestApp {
         }
     }
 
-    /// Path of the SQLite database file.
+    /// Path of the SQLite database file (meaningless on PostgreSQL; see `backend_is_postgres`).
     pub fn db_path(&self) -> std::path::PathBuf {
         self._dir.path().join("vouch.db")
+    }
+
+    /// Makes the running server's storage fail underneath it: corrupts the SQLite files, or
+    /// renames the sessions table on PostgreSQL.
+    pub async fn break_storage(&self) {
+        if let Some(pg) = &self._pg {
+            let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test database");
+            tokio::spawn(conn);
+            client
+                .batch_execute("ALTER TABLE sessions RENAME TO sessions_gone")
+                .await
+                .expect("rename sessions");
+            return;
+        }
+        let db = self.db_path();
+        for (path, byte) in [
+            (db.clone(), 0u8),
+            (db.with_extension("db-wal"), 0xff),
+            (db.with_extension("db-shm"), 0xff),
+        ] {
+            if path.exists() {
+                let len = std::fs::metadata(&path).unwrap().len().min(16 * 4096) as usize;
+                let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                std::io::Write::write_all(&mut f, &vec![byte; len.max(4096)]).unwrap();
+            }
+        }
     }
 
     /// Process id of the running server.

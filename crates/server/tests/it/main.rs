@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+#[path = "../../../store/tests/support/pg.rs"]
+mod pg;
 
 mod auth;
 mod concurrency;
