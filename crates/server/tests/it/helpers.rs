@@ -491,8 +491,8 @@ impl TestAppBuilder {
             logs,
             generation_start: 0,
             client,
-            _dir: dir,
-            _pg: pg,
+            _dir: Arc::new(dir),
+            _pg: pg.map(Arc::new),
         }
     }
 }
@@ -515,9 +515,10 @@ pub struct TestApp {
     logs: Arc<Mutex<Vec<String>>>,
     generation_start: usize,
     client: reqwest::Client,
-    _dir: TempDir,
-    /// Dropped after the child (fields drop in order): the database outlives the server.
-    _pg: Option<crate::pg::FreshDatabase>,
+    /// Shared with peers; dropped after the child (fields drop in order).
+    _dir: Arc<TempDir>,
+    /// Shared with peers: the database outlives every server on it.
+    _pg: Option<Arc<crate::pg::FreshDatabase>>,
 }
 
 /// Start the binary and wait for its `listening on` line.
@@ -680,6 +681,25 @@ impl TestApp {
                 let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
                 std::io::Write::write_all(&mut f, &vec![byte; len.max(4096)]).unwrap();
             }
+        }
+    }
+
+    /// A second node: another `vouch serve` process with the same flags and keys on the same
+    /// database (its own port).
+    pub async fn peer(&self) -> TestApp {
+        let (child, base_url) = launch(&self.args, &self.envs, &self.logs).await;
+        TestApp {
+            child,
+            base_url,
+            test_key: self.test_key.clone(),
+            live_key: self.live_key.clone(),
+            args: self.args.clone(),
+            envs: self.envs.clone(),
+            logs: Arc::clone(&self.logs),
+            generation_start: 0,
+            client: self.client.clone(),
+            _dir: Arc::clone(&self._dir),
+            _pg: self._pg.clone(),
         }
     }
 

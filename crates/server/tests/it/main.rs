@@ -13,6 +13,7 @@ mod errors;
 mod idempotency;
 mod lifecycle;
 mod lists;
+mod nodes;
 mod safety;
 mod server;
 mod sessions_create;
