@@ -365,6 +365,15 @@ fn domain_body(e: &DomainError) -> Body {
             "Metadata values can have a maximum length of 500 characters.".into(),
             Some(format!("metadata[{key}]")),
         ),
+        DomainError::CodeDoesNotFit { code } => invalid(
+            BAD,
+            None,
+            format!(
+                "The error code '{}' cannot result from this VerificationSession's checks.",
+                code.as_str()
+            ),
+            Some("last_error[code]".into()),
+        ),
         DomainError::LiveMode { action } => invalid(
             BAD,
             None,

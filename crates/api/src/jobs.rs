@@ -7,28 +7,29 @@ use crate::error::ApiError;
 use crate::handlers::mutate;
 use crate::state::AppState;
 
-/// Completes every redaction that is due. Each completion commits the erased session, the
-/// erased copies and the `redacted` event together; a crash in between redoes it on restart.
+/// Visits every session with work due: a pending verification outcome (the end of
+/// `processing`) or a redaction. Each visit commits its state change, events and report (or
+/// the erased copies) together; a crash before the commit redoes it on restart, and the
+/// locked state change makes a second visit a no-op, so it applies exactly once.
 /// Then the store makes the erased bytes unrecoverable; if it cannot yet (readers), the next
 /// tick tries again (`flush_pending`).
-pub async fn redaction_tick(state: &AppState, flush_pending: &mut bool) -> Result<usize, ApiError> {
-    let due = state
-        .store
-        .due_redactions(state.clock.now_ms(), 100)
-        .await?;
+pub async fn due_tick(state: &AppState, flush_pending: &mut bool) -> Result<usize, ApiError> {
+    let due = state.store.due_sessions(state.clock.now_ms(), 100).await?;
     let mut done = 0;
+    let mut erased = false;
     for (account, id) in due {
-        mutate(
+        let outcome = mutate(
             state,
             &account,
             &id,
             RequestInfo::default(),
-            Command::CompleteRedaction,
+            Command::RunDue,
         )
         .await?;
+        erased |= outcome.redacted_now;
         done += 1;
     }
-    if done > 0 || *flush_pending {
+    if erased || *flush_pending {
         *flush_pending = !state.store.flush_erased().await?;
     }
     Ok(done)

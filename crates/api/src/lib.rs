@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/identity/verification_sessions/{id}/redact",
             post(sessions::redact),
         )
+        .route("/v1/identity/verification_reports", get(reports::list))
         .route(
             "/v1/identity/verification_reports/{id}",
             get(reports::retrieve),
@@ -50,6 +51,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/test_helpers/identity/verification_sessions/{id}/verify",
             post(test_helpers::verify),
+        )
+        .route(
+            "/v1/test_helpers/identity/verification_sessions/{id}/unverify",
+            post(test_helpers::unverify),
+        )
+        .route(
+            "/v1/identity/verification_pages/{id}/testing/verify",
+            post(test_helpers::verify),
+        )
+        .route(
+            "/v1/identity/verification_pages/{id}/testing/unverify",
+            post(test_helpers::unverify),
         )
         .route("/v1/events", get(events::list))
         .route("/v1/events/{id}", get(events::retrieve))

@@ -66,12 +66,21 @@ fn outputs(o: &VerifiedOutputs, e: OutputsExpand) -> Value {
 
 /// A VerificationSession. `report` is the expanded `last_verification_report`, when asked for
 /// and found.
-pub fn session(s: &Session, e: &SessionExpand, report: Option<&Report>, public_url: &str) -> Value {
+///
+/// `client_secret` and `url` appear only while they can be used at `now_ms` (unused, not
+/// expired, session in `requires_input`).
+pub fn session(
+    s: &Session,
+    e: &SessionExpand,
+    report: Option<&Report>,
+    public_url: &str,
+    now_ms: i64,
+) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(s.id.as_str()));
     m.insert("object".into(), json!("identity.verification_session"));
     m.insert("client_reference_id".into(), json!(s.client_reference_id));
-    m.insert("client_secret".into(), json!(s.client_secret));
+    m.insert("client_secret".into(), json!(s.live_client_secret(now_ms)));
     m.insert("created".into(), json!(s.created));
     m.insert("last_error".into(), error(&s.last_error));
     let lvr = match (
@@ -126,7 +135,7 @@ pub fn session(s: &Session, e: &SessionExpand, report: Option<&Report>, public_u
     m.insert("type".into(), json!(s.kind.as_str()));
     m.insert(
         "url".into(),
-        match &s.url_token {
+        match s.live_url_token(now_ms) {
             Some(t) => json!(format!("{public_url}/verify/{t}")),
             None => Value::Null,
         },

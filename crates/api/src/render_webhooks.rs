@@ -11,7 +11,15 @@ use crate::expand::SessionExpand;
 /// without expansions (so without `verified_outputs` or `provided_details`).
 pub fn event(e: &StoredEvent, api_version: &str, public_url: &str) -> Value {
     let ev = &e.event;
-    let object = crate::render::session(&ev.session, &SessionExpand::default(), None, public_url);
+    // As the session was when the event happened.
+    let at_ms = ev.created.saturating_mul(1000);
+    let object = crate::render::session(
+        &ev.session,
+        &SessionExpand::default(),
+        None,
+        public_url,
+        at_ms,
+    );
     let mut m = Map::new();
     m.insert("id".into(), json!(ev.id.as_str()));
     m.insert("object".into(), json!("event"));

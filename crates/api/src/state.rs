@@ -37,6 +37,8 @@ pub struct ApiConfig {
     pub body_read_timeout_ms: u64,
     /// The person test-mode verifications report.
     pub test_person: TestPerson,
+    /// How long `simulate_delay` keeps a test-mode attempt in `processing`.
+    pub test_processing_delay_ms: i64,
     /// The API version answered when a request names none.
     pub default_api_version: String,
 }
@@ -49,6 +51,7 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             body_read_timeout_ms: 10_000,
             test_person: TestPerson::default(),
+            test_processing_delay_ms: 3000,
             default_api_version: "2026-09-30.endive".into(),
         }
     }

@@ -4,6 +4,7 @@
 pub mod api_versions;
 pub mod event;
 pub mod event_types;
+pub mod flow;
 pub mod ids;
 pub mod outputs;
 pub mod report;

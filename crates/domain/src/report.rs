@@ -129,6 +129,57 @@ impl Report {
         }
     }
 
+    /// The report of an attempt that failed with `code`: the check that produced it is
+    /// `unverified` with that error and no extracted data; the others passed.
+    pub fn failed(
+        session: &Session,
+        id: ReportId,
+        now: i64,
+        person: &TestPerson,
+        code: ErrorCode,
+    ) -> Report {
+        let mut report = Report::verified(session, id, now, person);
+        let error = Some(last_error(code));
+        let name = crate::session::WireEnum::as_str(code);
+        if name.starts_with("selfie_") {
+            if let Some(s) = report.selfie.as_mut() {
+                s.status = CheckStatus::Unverified;
+                s.error = error;
+            }
+        } else if name.starts_with("id_number_") {
+            if let Some(n) = report.id_number.as_mut() {
+                *n = IdNumberCheck {
+                    status: CheckStatus::Unverified,
+                    error,
+                    dob: None,
+                    first_name: None,
+                    id_number: None,
+                    id_number_type: n.id_number_type.clone(),
+                    last_name: None,
+                };
+            }
+        } else if let Some(d) = report.document.as_mut() {
+            *d = DocumentCheck {
+                status: CheckStatus::Unverified,
+                error,
+                address: None,
+                dob: None,
+                expiration_date: None,
+                files: d.files.clone(),
+                first_name: None,
+                issued_date: None,
+                issuing_country: None,
+                last_name: None,
+                number: None,
+                sex: None,
+                document_type: d.document_type,
+                unparsed_place_of_birth: None,
+                unparsed_sex: None,
+            };
+        }
+        report
+    }
+
     /// Stripe's placeholders over every piece of personal data in the report.
     pub fn redact(&mut self) {
         if let Some(d) = self.document.as_mut() {

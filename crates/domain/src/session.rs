@@ -284,9 +284,18 @@ pub struct Session {
     pub return_url: Option<String>,
     #[serde(default)]
     pub verified_outputs: Option<VerifiedOutputs>,
-    /// When a pending redaction is due to complete (unix seconds, fractional allowed via ms).
+    /// When a pending redaction is due to complete (unix milliseconds).
     #[serde(default)]
     pub redaction_due_ms: Option<i64>,
+    /// When `client_secret` and `url_token` were minted (unix milliseconds).
+    #[serde(default)]
+    pub secrets_minted_ms: i64,
+    /// The hosted-page link was used for a submission (single use).
+    #[serde(default)]
+    pub url_used: bool,
+    /// An attempt in `processing` and the outcome it will end in.
+    #[serde(default)]
+    pub pending: Option<crate::flow::Pending>,
 }
 
 impl Session {

@@ -4,8 +4,9 @@
 use rand::RngCore;
 
 use crate::event::{Event, EventType, RequestInfo};
-use crate::ids::{random_alnum, EventId, ReportId, SessionId};
-use crate::outputs::{TestPerson, VerifiedOutputs};
+use crate::flow::{self, AttemptOutcome};
+use crate::ids::{EventId, SessionId};
+use crate::outputs::TestPerson;
 use crate::report::Report;
 use crate::session::{
     DocumentOptions, Metadata, ProvidedDetails, RedactionStatus, RelatedPerson, Session,
@@ -29,7 +30,7 @@ impl Ctx<'_> {
         self.now_ms.div_euclid(1000)
     }
 
-    fn event(&mut self, kind: EventType, session: &Session) -> Event {
+    pub(crate) fn event(&mut self, kind: EventType, session: &Session) -> Event {
         Event {
             id: EventId::generate(self.now(), &mut self.rng),
             account: session.account.clone(),
@@ -61,6 +62,8 @@ pub enum DomainError {
     MetadataValueTooLong { key: String },
     /// Test helpers need a test-mode session.
     LiveMode { action: &'static str },
+    /// A failure code that none of the session's checks can produce.
+    CodeDoesNotFit { code: crate::session::ErrorCode },
 }
 
 /// A metadata change: clear everything, or set/delete individual keys (None deletes).
@@ -136,10 +139,20 @@ pub enum Command {
     },
     /// Finish a pending redaction (run by the background worker).
     CompleteRedaction,
-    /// Test mode: finish the session as verified with this person's data.
+    /// Test mode: verify with this person's data, at once or after `delay_ms` in processing.
     TestVerify {
         person: Box<TestPerson>,
+        delay_ms: Option<i64>,
     },
+    /// Test mode: fail with this code, at once or after `delay_ms` in processing.
+    TestUnverify {
+        code: crate::session::ErrorCode,
+        delay_ms: Option<i64>,
+    },
+    /// Mint fresh `client_secret`/`url` if the current ones were used or expired.
+    RefreshSecrets,
+    /// The worker's visit: apply a pending outcome or complete a redaction that is due.
+    RunDue,
 }
 
 /// The result of a successful transition.
@@ -156,7 +169,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn unchanged(session: Session) -> Outcome {
+    pub(crate) fn changed(session: Session, events: Vec<Event>) -> Outcome {
+        Outcome {
+            session,
+            events,
+            report: None,
+            unchanged: false,
+            redacted_now: false,
+        }
+    }
+
+    pub(crate) fn unchanged(session: Session) -> Outcome {
         Outcome {
             session,
             events: Vec::new(),
@@ -176,8 +199,11 @@ pub fn create(
     let now = ctx.now();
     let id = SessionId::generate(now, &mut ctx.rng);
     let mut session = Session {
-        client_secret: Some(client_secret(&id, account.livemode, ctx)),
-        url_token: Some(url_token(account.livemode, ctx)),
+        client_secret: None,
+        url_token: None,
+        secrets_minted_ms: 0,
+        url_used: false,
+        pending: None,
         id,
         account: account.id.clone(),
         livemode: account.livemode,
@@ -199,6 +225,7 @@ pub fn create(
         verified_outputs: None,
         redaction_due_ms: None,
     };
+    flow::mint_secrets(&mut session, ctx);
     if let Some(patch) = new.metadata {
         apply_metadata(&mut session.metadata, patch)?;
     }
@@ -218,7 +245,40 @@ pub fn transition(
         Command::Cancel => cancel(session, ctx),
         Command::Redact { due_ms } => redact(session, due_ms, ctx),
         Command::CompleteRedaction => complete_redaction(session, ctx),
-        Command::TestVerify { person } => test_verify(session, &person, ctx),
+        Command::TestVerify { person, delay_ms } => test_only(&session, "verify").and_then(|_| {
+            flow::attempt(
+                session,
+                AttemptOutcome::Verified { person },
+                delay_ms,
+                "verify",
+                ctx,
+            )
+        }),
+        Command::TestUnverify { code, delay_ms } => {
+            test_only(&session, "unverify").and_then(|_| {
+                flow::attempt(
+                    session,
+                    AttemptOutcome::Failed { code },
+                    delay_ms,
+                    "unverify",
+                    ctx,
+                )
+            })
+        }
+        Command::RefreshSecrets => Ok(flow::refresh_secrets(session, ctx)),
+        Command::RunDue => {
+            let out = flow::run_due(session, ctx);
+            if out.unchanged
+                && out
+                    .session
+                    .redaction_due_ms
+                    .is_some_and(|d| d <= ctx.now_ms)
+            {
+                complete_redaction(out.session, ctx)
+            } else {
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -327,51 +387,13 @@ fn complete_redaction(mut session: Session, ctx: &mut Ctx<'_>) -> Result<Outcome
     })
 }
 
-fn test_verify(
-    mut session: Session,
-    person: &TestPerson,
-    ctx: &mut Ctx<'_>,
-) -> Result<Outcome, DomainError> {
-    if session.is_redacted() {
-        return Err(DomainError::Redacted { action: "verify" });
-    }
+/// Test helpers work on test-mode sessions only.
+fn test_only(session: &Session, action: &'static str) -> Result<(), DomainError> {
     if session.livemode {
-        return Err(DomainError::LiveMode { action: "verify" });
+        Err(DomainError::LiveMode { action })
+    } else {
+        Ok(())
     }
-    let mut events = Vec::new();
-    match session.status {
-        Status::RequiresInput => {
-            session.status = Status::Processing;
-            session.last_error = None;
-            events.push(ctx.event(EventType::Processing, &session));
-        }
-        Status::Processing => {}
-        status => {
-            return Err(DomainError::WrongState {
-                action: "verify",
-                status,
-                allowed: &[Status::RequiresInput, Status::Processing],
-            })
-        }
-    }
-    let report = Report::verified(
-        &session,
-        ReportId::generate(ctx.now(), &mut ctx.rng),
-        ctx.now(),
-        person,
-    );
-    session.verified_outputs = Some(verified_outputs(&session, person));
-    session.last_verification_report = Some(report.id.clone());
-    session.last_error = None;
-    close_for_input(&mut session, Status::Verified);
-    events.push(ctx.event(EventType::Verified, &session));
-    Ok(Outcome {
-        session,
-        events,
-        report: Some(report),
-        unchanged: false,
-        redacted_now: false,
-    })
 }
 
 /// Leave `requires_input`: the hosted page link and client secret stop working.
@@ -379,33 +401,6 @@ fn close_for_input(session: &mut Session, status: Status) {
     session.status = status;
     session.client_secret = None;
     session.url_token = None;
-}
-
-fn verified_outputs(session: &Session, person: &TestPerson) -> VerifiedOutputs {
-    let with_id_number = session.checks_id_number();
-    VerifiedOutputs {
-        address: Some(person.address.clone()),
-        dob: Some(person.dob),
-        email: None,
-        first_name: Some(person.first_name.clone()),
-        id_number: with_id_number.then(|| person.id_number.clone()),
-        id_number_type: with_id_number.then(|| person.id_number_type.clone()),
-        last_name: Some(person.last_name.clone()),
-        phone: None,
-        sex: session.checks_document().then(|| person.sex.clone()),
-        unparsed_place_of_birth: None,
-        unparsed_sex: None,
-    }
-}
-
-fn client_secret(id: &SessionId, livemode: bool, ctx: &mut Ctx<'_>) -> String {
-    let mode = if livemode { "live" } else { "test" };
-    format!("{id}_secret_{mode}_{}", random_alnum(&mut ctx.rng, 24))
-}
-
-fn url_token(livemode: bool, ctx: &mut Ctx<'_>) -> String {
-    let mode = if livemode { "live" } else { "test" };
-    format!("{mode}_{}", random_alnum(&mut ctx.rng, 40))
 }
 
 /// Apply a metadata change and enforce Stripe's limits.

@@ -5,6 +5,7 @@ use rand::SeedableRng;
 
 use super::*;
 use crate::session::{Account, ErrorCode, LastError};
+use crate::transition::Outcome;
 
 fn account(livemode: bool) -> Account {
     Account {
@@ -42,6 +43,7 @@ fn run(s: Session, cmd: Command, rng: &mut StdRng) -> Result<Outcome, DomainErro
 fn verify_cmd() -> Command {
     Command::TestVerify {
         person: Box::default(),
+        delay_ms: None,
     }
 }
 
@@ -254,4 +256,153 @@ fn quoted_statuses() {
         DomainError::quoted(&[Status::RequiresInput, Status::Verified, Status::Canceled]),
         "\"requires_input\", \"verified\" or \"canceled\""
     );
+}
+
+fn at(s: Session, cmd: Command, now_ms: i64, rng: &mut StdRng) -> Result<Outcome, DomainError> {
+    let mut ctx = Ctx {
+        now_ms,
+        request: RequestInfo::default(),
+        rng,
+    };
+    transition(s, cmd, &mut ctx)
+}
+
+#[test]
+fn unverify_with_a_check_code_processes_then_fails_with_a_report() {
+    let mut rng = StdRng::seed_from_u64(20);
+    let s = new_session(&mut rng, false);
+    let cmd = Command::TestUnverify {
+        code: ErrorCode::DocumentExpired,
+        delay_ms: None,
+    };
+    let out = run(s, cmd, &mut rng).unwrap();
+    let kinds: Vec<_> = out.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventType::Processing, EventType::RequiresInput]);
+    assert_eq!(out.session.status, Status::RequiresInput);
+    let err = out.session.last_error.clone().unwrap();
+    assert_eq!(err.code, ErrorCode::DocumentExpired);
+    assert_eq!(err.reason, "The document is expired.");
+    let report = out.report.unwrap();
+    let doc = report.document.unwrap();
+    assert_eq!(doc.status, crate::report::CheckStatus::Unverified);
+    assert_eq!(doc.error.unwrap().code, ErrorCode::DocumentExpired);
+    assert!(doc.first_name.is_none());
+    // The used link is dead until a retrieve mints fresh secrets.
+    assert!(out.session.live_url_token(1_700_000_100_000).is_none());
+    assert!(out.session.live_client_secret(1_700_000_100_000).is_none());
+    let refreshed = at(
+        out.session,
+        Command::RefreshSecrets,
+        1_700_000_200_000,
+        &mut rng,
+    )
+    .unwrap();
+    assert!(!refreshed.unchanged && refreshed.events.is_empty());
+    assert!(refreshed
+        .session
+        .live_url_token(1_700_000_200_000)
+        .is_some());
+    // Fresh secrets are not minted again while they are usable.
+    assert!(
+        at(
+            refreshed.session,
+            Command::RefreshSecrets,
+            1_700_000_300_000,
+            &mut rng
+        )
+        .unwrap()
+        .unchanged
+    );
+}
+
+#[test]
+fn user_side_codes_skip_processing_and_reports() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let s = new_session(&mut rng, false);
+    let cmd = Command::TestUnverify {
+        code: ErrorCode::ConsentDeclined,
+        delay_ms: Some(5_000),
+    };
+    let out = run(s, cmd, &mut rng).unwrap();
+    let kinds: Vec<_> = out.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventType::RequiresInput]);
+    assert!(out.report.is_none());
+    assert!(out.session.pending.is_none());
+}
+
+#[test]
+fn codes_must_fit_the_sessions_checks() {
+    let mut rng = StdRng::seed_from_u64(22);
+    let s = new_session(&mut rng, false);
+    for code in [
+        ErrorCode::SelfieFaceMismatch,
+        ErrorCode::IdNumberMismatch,
+        ErrorCode::EmailUnverifiedOther,
+        ErrorCode::PhoneVerificationDeclined,
+    ] {
+        let cmd = Command::TestUnverify {
+            code,
+            delay_ms: None,
+        };
+        assert_eq!(
+            run(s.clone(), cmd, &mut rng).unwrap_err(),
+            DomainError::CodeDoesNotFit { code }
+        );
+    }
+    let mut selfie = s.clone();
+    selfie.options.document = Some(crate::session::DocumentOptions {
+        require_matching_selfie: Some(true),
+        require_id_number: Some(true),
+        ..Default::default()
+    });
+    for code in [ErrorCode::SelfieFaceMismatch, ErrorCode::IdNumberMismatch] {
+        let cmd = Command::TestUnverify {
+            code,
+            delay_ms: None,
+        };
+        assert!(run(selfie.clone(), cmd, &mut rng).is_ok(), "{code:?}");
+    }
+}
+
+#[test]
+fn a_delayed_outcome_waits_in_processing_and_applies_once_when_due() {
+    let mut rng = StdRng::seed_from_u64(23);
+    let s = new_session(&mut rng, false);
+    let now = 1_700_000_100_000;
+    let cmd = Command::TestVerify {
+        person: Box::default(),
+        delay_ms: Some(3_000),
+    };
+    let out = at(s, cmd, now, &mut rng).unwrap();
+    assert_eq!(out.session.status, Status::Processing);
+    assert_eq!(out.session.next_due_ms(), Some(now + 3_000));
+    assert!(out.report.is_none());
+    assert_eq!(out.events.len(), 1);
+    // Not yet due: nothing happens.
+    let early = at(out.session, Command::RunDue, now + 2_999, &mut rng).unwrap();
+    assert!(early.unchanged);
+    let done = at(early.session, Command::RunDue, now + 3_000, &mut rng).unwrap();
+    assert_eq!(done.session.status, Status::Verified);
+    assert_eq!(done.events.len(), 1);
+    assert_eq!(done.events[0].kind, EventType::Verified);
+    assert!(done.report.is_some());
+    assert_eq!(done.session.next_due_ms(), None);
+    // A second visit changes nothing: exactly once.
+    assert!(
+        at(done.session, Command::RunDue, now + 9_000, &mut rng)
+            .unwrap()
+            .unchanged
+    );
+}
+
+#[test]
+fn secrets_expire_after_24_and_48_hours() {
+    let mut rng = StdRng::seed_from_u64(24);
+    let s = new_session(&mut rng, false);
+    let minted = s.secrets_minted_ms;
+    let day = 24 * 60 * 60 * 1000;
+    assert!(s.live_client_secret(minted + day - 1).is_some());
+    assert!(s.live_client_secret(minted + day).is_none());
+    assert!(s.live_url_token(minted + 2 * day - 1).is_some());
+    assert!(s.live_url_token(minted + 2 * day).is_none());
 }

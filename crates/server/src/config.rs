@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
+    /// Test mode.
+    #[command(flatten)]
+    pub test_mode: crate::test_mode_config::TestModeArgs,
     /// Events and webhook delivery.
     #[command(flatten)]
     pub webhooks: crate::webhook_config::WebhookArgs,
@@ -71,6 +74,7 @@ struct FileConfig {
     database_pool_size: Option<usize>,
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
+    test_mode: Option<crate::test_mode_config::TestModeFile>,
 }
 
 /// Where the data lives.
@@ -102,6 +106,7 @@ pub struct Config {
     pub database_pool_size: usize,
     pub client_timeout_ms: i64,
     pub webhooks: crate::webhook_config::WebhookSettings,
+    pub test_mode: crate::test_mode_config::TestModeSettings,
 }
 
 impl Config {
@@ -178,6 +183,11 @@ impl Config {
                 .ok_or_else(|| {
                     format!("client_timeout: cannot read {client_timeout:?} (use e.g. 10s)")
                 })?,
+            test_mode: crate::test_mode_config::TestModeSettings::resolve(
+                args.test_mode,
+                file.test_mode,
+                defaults.test_mode,
+            )?,
             webhooks: crate::webhook_config::WebhookSettings::resolve(
                 args.webhooks,
                 file.webhooks,

@@ -2,6 +2,7 @@
 
 mod config;
 mod listen;
+mod test_mode_config;
 mod webhook_config;
 mod webhooks;
 
@@ -142,6 +143,8 @@ async fn serve(config: Config) -> Result<(), String> {
         redaction_delay_ms: config.redaction_delay_ms,
         max_body_bytes: config.max_body_bytes,
         body_read_timeout_ms: config.client_timeout_ms.unsigned_abs(),
+        test_person: config.test_mode.person.clone(),
+        test_processing_delay_ms: config.test_mode.processing_delay_ms,
         ..ApiConfig::default()
     };
     let state = AppState {
@@ -212,8 +215,8 @@ async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut round: u64 = 0;
     let mut flush_pending = false;
     loop {
-        if let Err(e) = vouch_api::jobs::redaction_tick(&state, &mut flush_pending).await {
-            tracing::error!(error = ?e, "redaction worker");
+        if let Err(e) = vouch_api::jobs::due_tick(&state, &mut flush_pending).await {
+            tracing::error!(error = ?e, "due-work worker");
         }
         if round.is_multiple_of(300) {
             if let Err(e) = vouch_api::jobs::prune_tick(&state).await {

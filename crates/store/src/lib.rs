@@ -60,6 +60,15 @@ pub struct SessionFilter {
     pub created: CreatedRange,
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub client_reference_id: Option<String>,
+    pub kind: Option<vouch_domain::session::SessionType>,
+    /// A `vs_…` id.
+    pub verification_session: Option<String>,
+    pub created: CreatedRange,
+}
+
 /// Where a page starts: after (older than) or before (newer than) an object.
 #[derive(Debug, Clone)]
 pub enum Cursor<Id> {
@@ -137,6 +146,14 @@ pub trait Store: WebhookStore + Send + Sync {
     ) -> Result<Page<Session>>;
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>>;
+    /// `Err(NotFound)` when the cursor names no report of this account.
+    async fn list_reports(
+        &self,
+        account: &str,
+        filter: &ReportFilter,
+        cursor: Option<&Cursor<ReportId>>,
+        limit: usize,
+    ) -> Result<Page<Report>>;
 
     async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin>;
     /// Stores the response of a request that ran; `session_id` is the session it shows.
@@ -160,6 +177,7 @@ pub trait Store: WebhookStore + Send + Sync {
     /// held the log); call it again later.
     async fn flush_erased(&self) -> Result<bool>;
 
-    /// Sessions whose pending redaction is due at `now_ms`: (account, id).
-    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
+    /// Sessions the background worker must visit at `now_ms` (a pending verification outcome
+    /// or redaction is due): (account, id), oldest first.
+    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
 }

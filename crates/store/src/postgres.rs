@@ -12,10 +12,10 @@ use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
 
-use crate::query::{list_query, numbered, Arg, Position};
+use crate::query::{cursor_parts, list_query, numbered, position_query, Arg, ListSpec, Position};
 use crate::{
-    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, Store,
-    StoreError,
+    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
+    Store, StoreError,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -34,6 +34,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_webhooks",
         include_str!("../migrations/postgres/0003_webhooks.sql"),
+    ),
+    (
+        "0004_due",
+        include_str!("../migrations/postgres/0004_due.sql"),
     ),
 ];
 
@@ -87,6 +91,62 @@ impl PostgresStore {
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(unavailable)
+    }
+
+    /// One page of any listable table; `cursor` is (object id, ascending).
+    async fn list_page<T: serde::de::DeserializeOwned>(
+        &self,
+        spec: &ListSpec,
+        account: &str,
+        cursor: Option<(String, bool)>,
+        limit: usize,
+    ) -> Result<Page<T>> {
+        let client = self.client().await?;
+        let position = match cursor {
+            None => None,
+            Some((id, ascending)) => {
+                let row = client
+                    .query_opt(&numbered(&position_query(spec.table)), &[&id, &account])
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or(StoreError::NotFound)?;
+                Some(Position {
+                    created: row.get(0),
+                    seq: row.get(1),
+                    ascending,
+                })
+            }
+        };
+        let ascending = position.as_ref().is_some_and(|p| p.ascending);
+        let (sql, args) = list_query(spec, account, position.as_ref(), limit);
+        let params: Vec<Box<dyn ToSql + Sync + Send>> = args
+            .into_iter()
+            .map(|a| -> Box<dyn ToSql + Sync + Send> {
+                match a {
+                    Arg::Text(s) => Box::new(s),
+                    Arg::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let stmt = client
+            .prepare_cached(&numbered(&sql))
+            .await
+            .map_err(unavailable)?;
+        let rows = client.query(&stmt, &refs).await.map_err(unavailable)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(from_json::<T>(row.get(0))?);
+        }
+        let has_more = items.len() > limit;
+        items.truncate(limit);
+        if ascending {
+            items.reverse();
+        }
+        Ok(Page { items, has_more })
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -181,7 +241,7 @@ async fn write_outcome(tx: &impl GenericClient, outcome: &Outcome) -> Result<()>
     let session = &outcome.session;
     let stmt = tx
         .prepare_cached(
-            "UPDATE sessions SET status = $1, redaction_due_ms = $2, data = $3,
+            "UPDATE sessions SET status = $1, due_ms = $2, data = $3,
                  version = version + 1
              WHERE id = $4 AND account = $5",
         )
@@ -191,7 +251,7 @@ async fn write_outcome(tx: &impl GenericClient, outcome: &Outcome) -> Result<()>
         &stmt,
         &[
             &session.status.as_str(),
-            &session.redaction_due_ms,
+            &session.next_due_ms(),
             &to_json(session)?,
             &session.id.as_str(),
             &session.account,
@@ -263,7 +323,7 @@ impl Store for PostgresStore {
         let stmt = tx
             .prepare_cached(
                 "INSERT INTO sessions (id, account, created, status, client_reference_id,
-                     related_customer, related_customer_account, redaction_due_ms, version, data)
+                     related_customer, related_customer_account, due_ms, version, data)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
             )
             .await
@@ -278,7 +338,7 @@ impl Store for PostgresStore {
                 &session.client_reference_id,
                 &session.related_customer,
                 &session.related_customer_account,
-                &session.redaction_due_ms,
+                &session.next_due_ms(),
                 &data,
             ],
         )
@@ -339,59 +399,19 @@ impl Store for PostgresStore {
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>> {
-        let client = self.client().await?;
-        let position = match cursor {
-            None => None,
-            Some(cursor) => {
-                let (id, ascending) = match cursor {
-                    Cursor::After(id) => (id, false),
-                    Cursor::Before(id) => (id, true),
-                };
-                let row = client
-                    .query_opt(
-                        "SELECT created, seq FROM sessions WHERE id = $1 AND account = $2",
-                        &[&id.as_str(), &account],
-                    )
-                    .await
-                    .map_err(unavailable)?
-                    .ok_or(StoreError::NotFound)?;
-                Some(Position {
-                    created: row.get(0),
-                    seq: row.get(1),
-                    ascending,
-                })
-            }
-        };
-        let ascending = position.as_ref().is_some_and(|p| p.ascending);
-        let (sql, args) = list_query(account, filter, position.as_ref(), limit);
-        let params: Vec<Box<dyn ToSql + Sync + Send>> = args
-            .into_iter()
-            .map(|a| -> Box<dyn ToSql + Sync + Send> {
-                match a {
-                    Arg::Text(s) => Box::new(s),
-                    Arg::Int(i) => Box::new(i),
-                }
-            })
-            .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        let stmt = client
-            .prepare_cached(&numbered(&sql))
+        self.list_page(&filter.spec(), account, cursor.map(cursor_parts), limit)
             .await
-            .map_err(unavailable)?;
-        let rows = client.query(&stmt, &refs).await.map_err(unavailable)?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(from_json::<Session>(row.get(0))?);
-        }
-        let has_more = items.len() > limit;
-        items.truncate(limit);
-        if ascending {
-            items.reverse();
-        }
-        Ok(Page { items, has_more })
+    }
+
+    async fn list_reports(
+        &self,
+        account: &str,
+        filter: &ReportFilter,
+        cursor: Option<&Cursor<ReportId>>,
+        limit: usize,
+    ) -> Result<Page<Report>> {
+        self.list_page(&filter.spec(), account, cursor.map(cursor_parts), limit)
+            .await
     }
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
@@ -526,13 +546,13 @@ impl Store for PostgresStore {
         Ok(true)
     }
 
-    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
+    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
         let client = self.client().await?;
         let rows = client
             .query(
                 "SELECT account, id FROM sessions
-                 WHERE redaction_due_ms IS NOT NULL AND redaction_due_ms <= $1
-                 ORDER BY redaction_due_ms LIMIT $2",
+                 WHERE due_ms IS NOT NULL AND due_ms <= $1
+                 ORDER BY due_ms LIMIT $2",
                 &[&now_ms, &(limit as i64)],
             )
             .await

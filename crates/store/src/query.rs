@@ -2,7 +2,7 @@
 
 use vouch_domain::session::WireEnum;
 
-use crate::SessionFilter;
+use crate::{CreatedRange, ReportFilter, SessionFilter};
 
 /// A bound value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,31 +18,83 @@ pub(crate) struct Position {
     pub ascending: bool,
 }
 
-/// The SQL of one list page; every combination is served by an index (see the tests).
+/// One list request: the table, equality filters on indexed columns, and `created` bounds.
+pub(crate) struct ListSpec {
+    pub table: &'static str,
+    pub equals: Vec<(&'static str, String)>,
+    pub created: CreatedRange,
+}
+
+impl SessionFilter {
+    pub(crate) fn spec(&self) -> ListSpec {
+        let equals = [
+            ("status", self.status.map(|s| s.as_str().to_owned())),
+            ("client_reference_id", self.client_reference_id.clone()),
+            ("related_customer", self.related_customer.clone()),
+            (
+                "related_customer_account",
+                self.related_customer_account.clone(),
+            ),
+        ];
+        ListSpec {
+            table: "sessions",
+            equals: equals
+                .into_iter()
+                .filter_map(|(c, v)| v.map(|v| (c, v)))
+                .collect(),
+            created: self.created,
+        }
+    }
+}
+
+impl ReportFilter {
+    pub(crate) fn spec(&self) -> ListSpec {
+        let equals = [
+            ("client_reference_id", self.client_reference_id.clone()),
+            ("type", self.kind.map(|k| k.as_str().to_owned())),
+            ("session_id", self.verification_session.clone()),
+        ];
+        ListSpec {
+            table: "reports",
+            equals: equals
+                .into_iter()
+                .filter_map(|(c, v)| v.map(|v| (c, v)))
+                .collect(),
+            created: self.created,
+        }
+    }
+}
+
+/// A cursor as (object id, ascending): `ending_before` pages are read oldest first.
+pub(crate) fn cursor_parts<K: vouch_domain::ids::IdKind>(
+    cursor: &crate::Cursor<vouch_domain::ids::Id<K>>,
+) -> (String, bool) {
+    match cursor {
+        crate::Cursor::After(id) => (id.as_str().to_owned(), false),
+        crate::Cursor::Before(id) => (id.as_str().to_owned(), true),
+    }
+}
+
+/// Finds a cursor object's position in `table`.
+pub(crate) fn position_query(table: &str) -> String {
+    format!("SELECT created, seq FROM {table} WHERE id = ? AND account = ?")
+}
+
+/// The SQL of one list page, newest first (or oldest first from an `ending_before` cursor,
+/// which the caller reverses); every shape is served by an index (see the sqlite tests).
 pub(crate) fn list_query(
+    spec: &ListSpec,
     account: &str,
-    filter: &SessionFilter,
     position: Option<&Position>,
     limit: usize,
 ) -> (String, Vec<Arg>) {
-    let mut sql = String::from("SELECT data FROM sessions WHERE account = ?");
+    let mut sql = format!("SELECT data FROM {} WHERE account = ?", spec.table);
     let mut args: Vec<Arg> = vec![Arg::Text(account.to_owned())];
-    let text_filters = [
-        ("status", filter.status.map(|s| s.as_str().to_owned())),
-        ("client_reference_id", filter.client_reference_id.clone()),
-        ("related_customer", filter.related_customer.clone()),
-        (
-            "related_customer_account",
-            filter.related_customer_account.clone(),
-        ),
-    ];
-    for (col, value) in text_filters {
-        if let Some(v) = value {
-            sql.push_str(&format!(" AND {col} = ?"));
-            args.push(Arg::Text(v));
-        }
+    for (col, value) in &spec.equals {
+        sql.push_str(&format!(" AND {col} = ?"));
+        args.push(Arg::Text(value.clone()));
     }
-    let range = filter.created;
+    let range = spec.created;
     for (op, v) in [
         (">", range.gt),
         (">=", range.gte),

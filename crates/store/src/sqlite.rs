@@ -12,10 +12,10 @@ use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
 
-use crate::query::{list_query, Arg, Position};
+use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
 use crate::{
-    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, Result, SessionFilter, Store,
-    StoreError,
+    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
+    Store, StoreError,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -34,6 +34,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_webhooks",
         include_str!("../migrations/sqlite/0003_webhooks.sql"),
+    ),
+    (
+        "0004_due",
+        include_str!("../migrations/sqlite/0004_due.sql"),
     ),
 ];
 
@@ -249,13 +253,13 @@ fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> 
 fn write_outcome(tx: &rusqlite::Transaction<'_>, outcome: &Outcome) -> Result<()> {
     let session = &outcome.session;
     tx.prepare_cached(
-        "UPDATE sessions SET status = ?1, redaction_due_ms = ?2, data = ?3, version = version + 1
+        "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3, version = version + 1
          WHERE id = ?4 AND account = ?5",
     )
     .map_err(unavailable)?
     .execute(params![
         session.status.as_str(),
-        session.redaction_due_ms,
+        session.next_due_ms(),
         to_json(session)?,
         session.id.as_str(),
         session.account,
@@ -313,7 +317,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.prepare_cached(
                 "INSERT INTO sessions (id, account, created, status, client_reference_id,
-                     related_customer, related_customer_account, redaction_due_ms, version, data)
+                     related_customer, related_customer_account, due_ms, version, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
             )
             .map_err(unavailable)?
@@ -325,7 +329,7 @@ impl Store for SqliteStore {
                 session.client_reference_id,
                 session.related_customer,
                 session.related_customer_account,
-                session.redaction_due_ms,
+                session.next_due_ms(),
                 data
             ])
             .map_err(unavailable)?;
@@ -385,10 +389,22 @@ impl Store for SqliteStore {
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>> {
-        let account = account.to_owned();
-        let filter = filter.clone();
-        let cursor = cursor.cloned();
-        self.read(move |c| list_sessions(c, &account, &filter, cursor.as_ref(), limit))
+        let (account, spec) = (account.to_owned(), filter.spec());
+        let cursor = cursor.map(cursor_parts);
+        self.read(move |c| list_page(c, &spec, &account, cursor, limit))
+            .await
+    }
+
+    async fn list_reports(
+        &self,
+        account: &str,
+        filter: &ReportFilter,
+        cursor: Option<&Cursor<ReportId>>,
+        limit: usize,
+    ) -> Result<Page<Report>> {
+        let (account, spec) = (account.to_owned(), filter.spec());
+        let cursor = cursor.map(cursor_parts);
+        self.read(move |c| list_page(c, &spec, &account, cursor, limit))
             .await
     }
 
@@ -515,13 +531,13 @@ impl Store for SqliteStore {
         .map_err(unavailable)?
     }
 
-    async fn due_redactions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
+    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT account, id FROM sessions
-                     WHERE redaction_due_ms IS NOT NULL AND redaction_due_ms <= ?1
-                     ORDER BY redaction_due_ms LIMIT ?2",
+                     WHERE due_ms IS NOT NULL AND due_ms <= ?1
+                     ORDER BY due_ms LIMIT ?2",
                 )
                 .map_err(unavailable)?;
             let rows = stmt
@@ -549,26 +565,21 @@ fn sql_value(arg: Arg) -> rusqlite::types::Value {
     }
 }
 
-fn list_sessions(
+/// One page of any listable table; `cursor` is (object id, ascending).
+fn list_page<T: serde::de::DeserializeOwned>(
     c: &Connection,
+    spec: &ListSpec,
     account: &str,
-    filter: &SessionFilter,
-    cursor: Option<&Cursor<SessionId>>,
+    cursor: Option<(String, bool)>,
     limit: usize,
-) -> Result<Page<Session>> {
+) -> Result<Page<T>> {
     let position = match cursor {
         None => None,
-        Some(cursor) => {
-            let (id, ascending) = match cursor {
-                Cursor::After(id) => (id, false),
-                Cursor::Before(id) => (id, true),
-            };
+        Some((id, ascending)) => {
             let pos: Option<(i64, i64)> = c
-                .prepare_cached("SELECT created, seq FROM sessions WHERE id = ?1 AND account = ?2")
+                .prepare_cached(&position_query(spec.table))
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(params![id, account], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
                 .map_err(unavailable)?;
             let (created, seq) = pos.ok_or(StoreError::NotFound)?;
@@ -580,7 +591,7 @@ fn list_sessions(
         }
     };
     let ascending = position.as_ref().is_some_and(|p| p.ascending);
-    let (sql, args) = list_query(account, filter, position.as_ref(), limit);
+    let (sql, args) = list_query(spec, account, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let rows = stmt
         .query_map(
@@ -590,7 +601,7 @@ fn list_sessions(
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(limit + 1);
     for row in rows {
-        items.push(from_json::<Session>(&row.map_err(unavailable)?)?);
+        items.push(from_json::<T>(&row.map_err(unavailable)?)?);
     }
     let has_more = items.len() > limit;
     items.truncate(limit);
@@ -661,9 +672,32 @@ mod tests {
                 ascending: true,
             }),
         ];
-        for filter in &filters {
+        let reports = [
+            ReportFilter::default(),
+            ReportFilter {
+                client_reference_id: Some("x".into()),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                kind: Some(vouch_domain::session::SessionType::Document),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                verification_session: Some("vs_1".into()),
+                created: CreatedRange {
+                    lte: Some(9),
+                    ..CreatedRange::default()
+                },
+                ..ReportFilter::default()
+            },
+        ];
+        let specs = filters
+            .iter()
+            .map(SessionFilter::spec)
+            .chain(reports.iter().map(ReportFilter::spec));
+        for spec in specs {
             for position in &positions {
-                let (sql, args) = list_query("acct", filter, position.as_ref(), 10);
+                let (sql, args) = list_query(&spec, "acct", position.as_ref(), 10);
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                 let args = args.into_iter().map(sql_value);
                 let plan: Vec<String> = stmt
@@ -672,7 +706,8 @@ mod tests {
                     .collect::<rusqlite::Result<_>>()
                     .unwrap();
                 let plan = plan.join(" | ");
-                assert!(plan.contains("USING INDEX sessions_by_"), "{sql}: {plan}");
+                let index = format!("USING INDEX {}_by_", spec.table);
+                assert!(plan.contains(&index), "{sql}: {plan}");
                 assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
             }
         }

@@ -220,6 +220,7 @@ async fn concurrent_changes_serialize(mut f: Fixture) {
             &s,
             Command::TestVerify {
                 person: Box::new(TestPerson::default()),
+                delay_ms: None,
             },
         )
         .await;
@@ -348,22 +349,18 @@ async fn redaction_erases_copies_and_is_found_when_due(mut f: Fixture) {
             &s,
             Command::TestVerify {
                 person: Box::new(TestPerson::default()),
+                delay_ms: None,
             },
         )
         .await;
     let report_id = verified.report.unwrap().id;
     f.apply(&s, Command::Redact { due_ms: 5_000 }).await;
-    assert!(f.store.due_redactions(4_999, 10).await.unwrap().is_empty());
-    let due = f.store.due_redactions(5_000, 10).await.unwrap();
+    assert!(f.store.due_sessions(4_999, 10).await.unwrap().is_empty());
+    let due = f.store.due_sessions(5_000, 10).await.unwrap();
     assert_eq!(due, vec![("acct_a".to_string(), s.id.clone())]);
     let done = f.apply(&s, Command::CompleteRedaction).await;
     assert_eq!(done.events[0].kind, EventType::Redacted);
-    assert!(f
-        .store
-        .due_redactions(i64::MAX, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(f.store.due_sessions(i64::MAX, 10).await.unwrap().is_empty());
     let report = f
         .store
         .get_report("acct_a", &report_id)

@@ -4,15 +4,15 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
 use vouch_domain::event::EventType;
-use vouch_domain::ids::{EventId, Id, IdKind};
+use vouch_domain::ids::EventId;
 use vouch_domain::webhook::type_matches;
 use vouch_domain::WireEnum;
-use vouch_store::{Cursor, EventFilter, StoreError};
+use vouch_store::EventFilter;
 
 use crate::context::{Auth, PathId, StripeParams};
 use crate::error::ApiError;
 use crate::handlers::sessions::{created_range, non_empty};
-use crate::handlers::take_limit;
+use crate::handlers::{cursor, cursor_error, no_such, parse_id, take_limit};
 use crate::params::{Field, Params};
 use crate::state::AppState;
 
@@ -20,54 +20,6 @@ const MAX_STRING: usize = 5000;
 pub const COLLECTION: &str = "/v1/events";
 /// `types[]` takes at most this many.
 const MAX_TYPES: usize = 20;
-
-/// An id from the request; a malformed one cannot exist, so it is "no such" at once.
-pub(crate) fn parse_id<K: IdKind>(raw: &str, param: &'static str) -> Result<Id<K>, ApiError> {
-    Id::parse(raw).ok_or_else(|| no_such::<K>(raw, param))
-}
-
-pub(crate) fn no_such<K: IdKind>(id: &str, param: &'static str) -> ApiError {
-    ApiError::NoSuch {
-        kind: K::NAME,
-        id: id.to_owned(),
-        param,
-    }
-}
-
-/// A list cursor and the parameter it came from.
-pub(crate) type ListCursor<K> = Option<(Cursor<Id<K>>, &'static str)>;
-
-/// `starting_after` / `ending_before`.
-pub(crate) fn cursor<K: IdKind>(p: &mut Params) -> Result<ListCursor<K>, ApiError> {
-    let after = non_empty(p.take_str("starting_after", MAX_STRING)?, "starting_after")?;
-    let before = non_empty(p.take_str("ending_before", MAX_STRING)?, "ending_before")?;
-    Ok(match (after, before) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::Exclusive {
-                params: ["starting_after", "ending_before"],
-            })
-        }
-        (Some(a), None) => Some((
-            Cursor::After(parse_id(&a, "starting_after")?),
-            "starting_after",
-        )),
-        (None, Some(b)) => Some((
-            Cursor::Before(parse_id(&b, "ending_before")?),
-            "ending_before",
-        )),
-        (None, None) => None,
-    })
-}
-
-/// A store's `NotFound` for a list cursor is the cursor's "no such".
-pub(crate) fn cursor_error<K: IdKind>(e: StoreError, cursor: &ListCursor<K>) -> ApiError {
-    match (e, cursor) {
-        (StoreError::NotFound, Some((c, param))) => match c {
-            Cursor::After(id) | Cursor::Before(id) => no_such::<K>(id.as_str(), param),
-        },
-        (e, _) => e.into(),
-    }
-}
 
 /// Nothing of an event (or an endpoint, or a delivery) can be expanded.
 pub(crate) fn no_expand(p: &mut Params, is_list: bool) -> Result<(), ApiError> {

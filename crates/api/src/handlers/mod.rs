@@ -11,31 +11,74 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::Value;
 use vouch_domain::event::RequestInfo;
-use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::ids::{Id, IdKind, ReportId, SessionId};
 use vouch_domain::session::Session;
 use vouch_domain::transition::{self, Command, Ctx, Outcome};
-use vouch_store::Change;
+use vouch_store::{Change, Cursor, StoreError};
 
 use crate::error::ApiError;
 use crate::expand::SessionExpand;
+use crate::handlers::sessions::non_empty;
 use crate::params::Params;
 use crate::state::AppState;
 
-/// A session id from the request; a malformed one cannot exist, so it is "no such" at once.
-pub(crate) fn parse_session_id(raw: &str, param: &'static str) -> Result<SessionId, ApiError> {
-    SessionId::parse(raw).ok_or_else(|| ApiError::NoSuch {
-        kind: "VerificationSession",
-        id: raw.to_owned(),
+/// Longest string parameter Stripe accepts.
+pub(crate) const MAX_STRING: usize = 5000;
+
+/// An id from the request; a malformed one cannot exist, so it is "no such" at once.
+pub(crate) fn parse_id<K: IdKind>(raw: &str, param: &'static str) -> Result<Id<K>, ApiError> {
+    Id::parse(raw).ok_or_else(|| no_such::<K>(raw, param))
+}
+
+pub(crate) fn no_such<K: IdKind>(id: &str, param: &'static str) -> ApiError {
+    ApiError::NoSuch {
+        kind: K::NAME,
+        id: id.to_owned(),
         param,
+    }
+}
+
+/// A list cursor and the parameter it came from.
+pub(crate) type ListCursor<K> = Option<(Cursor<Id<K>>, &'static str)>;
+
+/// `starting_after` / `ending_before`.
+pub(crate) fn cursor<K: IdKind>(p: &mut Params) -> Result<ListCursor<K>, ApiError> {
+    let after = non_empty(p.take_str("starting_after", MAX_STRING)?, "starting_after")?;
+    let before = non_empty(p.take_str("ending_before", MAX_STRING)?, "ending_before")?;
+    Ok(match (after, before) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Exclusive {
+                params: ["starting_after", "ending_before"],
+            })
+        }
+        (Some(a), None) => Some((
+            Cursor::After(parse_id(&a, "starting_after")?),
+            "starting_after",
+        )),
+        (None, Some(b)) => Some((
+            Cursor::Before(parse_id(&b, "ending_before")?),
+            "ending_before",
+        )),
+        (None, None) => None,
     })
 }
 
+/// A store's `NotFound` for a list cursor is the cursor's "no such".
+pub(crate) fn cursor_error<K: IdKind>(e: StoreError, cursor: &ListCursor<K>) -> ApiError {
+    match (e, cursor) {
+        (StoreError::NotFound, Some((c, param))) => match c {
+            Cursor::After(id) | Cursor::Before(id) => no_such::<K>(id.as_str(), param),
+        },
+        (e, _) => e.into(),
+    }
+}
+
+pub(crate) fn parse_session_id(raw: &str, param: &'static str) -> Result<SessionId, ApiError> {
+    parse_id(raw, param)
+}
+
 pub(crate) fn parse_report_id(raw: &str, param: &'static str) -> Result<ReportId, ApiError> {
-    ReportId::parse(raw).ok_or_else(|| ApiError::NoSuch {
-        kind: "VerificationReport",
-        id: raw.to_owned(),
-        param,
-    })
+    parse_id(raw, param)
 }
 
 /// Applies the command to the session through the state machine, inside the store's
@@ -85,12 +128,13 @@ pub(crate) async fn render_session(
         expand,
         report.as_ref(),
         &state.config.public_url,
+        state.clock.now_ms(),
     ))
 }
 
 /// `limit`: 1..=100, default 10.
 pub(crate) fn take_limit(p: &mut Params) -> Result<usize, ApiError> {
-    match sessions::non_empty(p.take_i64("limit")?, "limit")? {
+    match non_empty(p.take_i64("limit")?, "limit")? {
         None => Ok(10),
         Some(n) if n < 1 => Err(ApiError::LimitTooSmall),
         Some(n) if n > 100 => Err(ApiError::LimitTooLarge),

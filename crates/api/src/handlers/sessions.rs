@@ -9,12 +9,12 @@ use vouch_domain::transition::{
     self, Command, Ctx, DocumentOptionsPatch, MetadataPatch, NewSession, Patch,
     ProvidedDetailsPatch, SessionUpdate,
 };
-use vouch_store::{CreatedRange, Cursor, SessionFilter, StoreError};
+use vouch_store::{CreatedRange, SessionFilter};
 
 use crate::context::{Auth, PathId, RequestCtx, StripeParams};
 use crate::error::ApiError;
 use crate::expand;
-use crate::handlers::{mutate, parse_session_id, render_session, take_limit};
+use crate::handlers::{cursor, cursor_error, mutate, parse_session_id, render_session, take_limit};
 use crate::params::{Field, Params};
 use crate::state::AppState;
 
@@ -90,17 +90,29 @@ pub async fn create(
 pub async fn retrieve(
     State(state): State<AppState>,
     Auth(account): Auth,
+    Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(mut p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
     let expand = expand::session(&mut p, false)?;
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
-    let session = state
+    let mut session = state
         .store
         .get_session(&account.id, &id)
         .await?
         .ok_or_else(|| no_such(&id))?;
+    // A requires_input session whose link was used or expired gets fresh ones, as at Stripe.
+    let now_ms = state.clock.now_ms();
+    if session.status == Status::RequiresInput
+        && !session.is_redacted()
+        && (session.live_client_secret(now_ms).is_none()
+            || session.live_url_token(now_ms).is_none())
+    {
+        session = mutate(&state, &account.id, &id, rc.info(), Command::RefreshSecrets)
+            .await?
+            .session;
+    }
     Ok(Json(render_session(&state, &session, &expand).await?))
 }
 
@@ -196,16 +208,7 @@ pub async fn list(
         .store
         .list_sessions(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
         .await
-        .map_err(|e| match (e, &cursor) {
-            (StoreError::NotFound, Some((c, param))) => ApiError::NoSuch {
-                kind: "VerificationSession",
-                id: match c {
-                    Cursor::After(id) | Cursor::Before(id) => id.to_string(),
-                },
-                param,
-            },
-            (e, _) => e.into(),
-        })?;
+        .map_err(|e| cursor_error(e, &cursor))?;
     let mut data = Vec::with_capacity(page.items.len());
     for s in &page.items {
         data.push(render_session(&state, s, &expand).await?);
@@ -333,25 +336,4 @@ pub(crate) fn created_range(p: &mut Params) -> Result<CreatedRange, ApiError> {
             },
         },
     )
-}
-
-fn cursor(p: &mut Params) -> Result<Option<(Cursor<SessionId>, &'static str)>, ApiError> {
-    let after = non_empty(p.take_str("starting_after", MAX_STRING)?, "starting_after")?;
-    let before = non_empty(p.take_str("ending_before", MAX_STRING)?, "ending_before")?;
-    Ok(match (after, before) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::Exclusive {
-                params: ["starting_after", "ending_before"],
-            })
-        }
-        (Some(a), None) => Some((
-            Cursor::After(parse_session_id(&a, "starting_after")?),
-            "starting_after",
-        )),
-        (None, Some(b)) => Some((
-            Cursor::Before(parse_session_id(&b, "ending_before")?),
-            "ending_before",
-        )),
-        (None, None) => None,
-    })
 }

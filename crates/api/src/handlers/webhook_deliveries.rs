@@ -15,9 +15,10 @@ use vouch_store::DeliveryFilter;
 
 use crate::context::{Auth, PathId, StripeParams};
 use crate::error::ApiError;
-use crate::handlers::events::{cursor, cursor_error, no_expand, no_such, parse_id};
+use crate::handlers::events::no_expand;
 use crate::handlers::sessions::non_empty;
 use crate::handlers::take_limit;
+use crate::handlers::{cursor, cursor_error, no_such, parse_id};
 use crate::render_webhooks::delivery;
 use crate::state::AppState;
 

@@ -14,9 +14,10 @@ use vouch_store::EndpointInsert;
 
 use crate::context::{Auth, PathId, StripeParams};
 use crate::error::ApiError;
-use crate::handlers::events::{cursor, cursor_error, no_expand, no_such, parse_id};
+use crate::handlers::events::no_expand;
 use crate::handlers::sessions::{metadata, non_empty};
 use crate::handlers::take_limit;
+use crate::handlers::{cursor, cursor_error, no_such, parse_id};
 use crate::params::{Field, ParamError, Params};
 use crate::render_webhooks::{deleted_webhook_endpoint, webhook_endpoint};
 use crate::state::AppState;
