@@ -63,6 +63,10 @@ pub enum ApiError {
     IdempotencyKeyTooLong,
     /// The client did not send its body in time.
     RequestTimeout,
+    /// Stripe's rate limit (only with rate limiting turned on).
+    RateLimited,
+    /// A 500 asked for by fault injection.
+    InjectedFault,
     /// The account already has the maximum number of webhook endpoints.
     WebhookEndpointLimit {
         livemode: bool,
@@ -294,6 +298,24 @@ impl ApiError {
                 ),
                 None,
             ),
+            ApiError::RateLimited => Body {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                kind: "invalid_request_error",
+                code: Some("rate_limit"),
+                message: "Request rate limit exceeded. You can learn more about rate limits here \
+                          https://stripe.com/docs/rate-limits."
+                    .into(),
+                param: None,
+            },
+            ApiError::InjectedFault => Body {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                kind: "api_error",
+                code: None,
+                message: "An error was injected by vouch's fault injection (a vouch testing \
+                          extension); retry the request."
+                    .into(),
+                param: None,
+            },
             ApiError::Internal(_) => Body {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 kind: "api_error",

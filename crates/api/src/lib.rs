@@ -3,6 +3,7 @@
 pub mod context;
 pub mod error;
 pub mod expand;
+pub mod faults;
 pub mod form;
 pub mod handlers;
 pub mod idempotency;
@@ -94,6 +95,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,
+        ))
+        // Outside idempotency: an injected error_after hides a response that was stored, as a
+        // network failure would, so a client's retry gets the stored answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -39,6 +39,8 @@ pub struct ApiConfig {
     pub test_person: TestPerson,
     /// How long `simulate_delay` keeps a test-mode attempt in `processing`.
     pub test_processing_delay_ms: i64,
+    /// Rate limits and injected faults (vouch extension, off by default).
+    pub faults: crate::faults::FaultConfig,
     /// The API version answered when a request names none.
     pub default_api_version: String,
 }
@@ -52,6 +54,7 @@ impl Default for ApiConfig {
             body_read_timeout_ms: 10_000,
             test_person: TestPerson::default(),
             test_processing_delay_ms: 3000,
+            faults: crate::faults::FaultConfig::default(),
             default_api_version: "2026-09-30.endive".into(),
         }
     }
@@ -140,6 +143,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<KeyRing>,
     pub config: Arc<ApiConfig>,
+    /// Per-account request budgets when rate limiting is on.
+    pub limiter: Arc<crate::faults::RateLimiter>,
 }
 
 #[cfg(test)]

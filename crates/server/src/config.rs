@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Test mode.
     #[command(flatten)]
     pub test_mode: crate::test_mode_config::TestModeArgs,
+    /// Rate limits and fault injection (testing extension).
+    #[command(flatten)]
+    pub faults: crate::faults_config::FaultArgs,
     /// Events and webhook delivery.
     #[command(flatten)]
     pub webhooks: crate::webhook_config::WebhookArgs,
@@ -75,6 +78,7 @@ struct FileConfig {
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
     test_mode: Option<crate::test_mode_config::TestModeFile>,
+    faults: Option<crate::faults_config::FaultFile>,
 }
 
 /// Where the data lives.
@@ -107,6 +111,7 @@ pub struct Config {
     pub client_timeout_ms: i64,
     pub webhooks: crate::webhook_config::WebhookSettings,
     pub test_mode: crate::test_mode_config::TestModeSettings,
+    pub faults: vouch_api::faults::FaultConfig,
 }
 
 impl Config {
@@ -183,6 +188,7 @@ impl Config {
                 .ok_or_else(|| {
                     format!("client_timeout: cannot read {client_timeout:?} (use e.g. 10s)")
                 })?,
+            faults: crate::faults_config::resolve(args.faults, file.faults)?,
             test_mode: crate::test_mode_config::TestModeSettings::resolve(
                 args.test_mode,
                 file.test_mode,

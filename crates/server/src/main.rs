@@ -1,6 +1,7 @@
 //! `vouch`: a Stripe Identity-compatible verification server in one binary.
 
 mod config;
+mod faults_config;
 mod listen;
 mod test_mode_config;
 mod webhook_config;
@@ -145,6 +146,7 @@ async fn serve(config: Config) -> Result<(), String> {
         body_read_timeout_ms: config.client_timeout_ms.unsigned_abs(),
         test_person: config.test_mode.person.clone(),
         test_processing_delay_ms: config.test_mode.processing_delay_ms,
+        faults: config.faults.clone(),
         ..ApiConfig::default()
     };
     let state = AppState {
@@ -152,6 +154,7 @@ async fn serve(config: Config) -> Result<(), String> {
         clock: Arc::new(SystemClock) as Arc<dyn Clock>,
         keys: Arc::new(keyring),
         config: Arc::new(api_config),
+        limiter: Arc::default(),
     };
 
     print_banner(&base_url, &config, &keys, generated);

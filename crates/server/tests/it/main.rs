@@ -10,6 +10,7 @@ mod auth;
 mod concurrency;
 mod documented;
 mod errors;
+mod faults;
 mod flow;
 mod idempotency;
 mod lifecycle;
