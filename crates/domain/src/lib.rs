@@ -2,6 +2,7 @@
 //! rules. Pure: no IO, no async; time and randomness are passed in.
 
 pub mod api_versions;
+pub mod checks;
 pub mod event;
 pub mod event_types;
 pub mod flow;
