@@ -396,6 +396,12 @@ fn domain_body(e: &DomainError) -> Body {
             ),
             Some("last_error[code]".into()),
         ),
+        DomainError::LinkUnusable => invalid(
+            BAD,
+            None,
+            "This verification link was already used or has expired.".into(),
+            None,
+        ),
         DomainError::LiveMode { action } => invalid(
             BAD,
             None,

@@ -34,6 +34,22 @@ pub enum AttemptOutcome {
 pub struct Pending {
     pub due_ms: i64,
     pub outcome: AttemptOutcome,
+    /// What the user submitted (the hosted page); the report references it.
+    #[serde(default)]
+    pub evidence: Evidence,
+}
+
+/// What the user submitted on the hosted page: the document type they chose and the ids of
+/// the File objects (`file_…`) they uploaded. Empty for attempts finished from code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    #[serde(default)]
+    pub document_type: Option<crate::session::DocumentType>,
+    /// Front, then back, of the identity document.
+    #[serde(default)]
+    pub document_files: Vec<String>,
+    #[serde(default)]
+    pub selfie_file: Option<String>,
 }
 
 /// Codes a user-side failure produces before anything is processed: no report, no
@@ -131,6 +147,7 @@ pub(crate) fn attempt(
     outcome: AttemptOutcome,
     delay_ms: Option<i64>,
     action: &'static str,
+    evidence: Evidence,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     if session.is_redacted() {
@@ -167,12 +184,13 @@ pub(crate) fn attempt(
             session.pending = Some(Pending {
                 due_ms: ctx.now_ms + delay,
                 outcome,
+                evidence,
             });
             Ok(Outcome::changed(session, events))
         }
         _ => {
             session.pending = None;
-            let mut finished = finish(session, outcome, ctx);
+            let mut finished = finish(session, outcome, &evidence, ctx);
             events.append(&mut finished.events);
             finished.events = events;
             Ok(finished)
@@ -180,11 +198,27 @@ pub(crate) fn attempt(
     }
 }
 
+/// The hosted page's submission: allowed only with the session's live link (`token` unused,
+/// not expired, session in `requires_input`); then an attempt like any other.
+pub(crate) fn submit(
+    session: Session,
+    token: &str,
+    outcome: AttemptOutcome,
+    delay_ms: Option<i64>,
+    evidence: Evidence,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    if session.is_redacted() || session.live_url_token(ctx.now_ms) != Some(token) {
+        return Err(DomainError::LinkUnusable);
+    }
+    attempt(session, outcome, delay_ms, "submit", evidence, ctx)
+}
+
 /// Applies a pending outcome whose time has come (the worker's job); unchanged otherwise.
 pub(crate) fn run_due(mut session: Session, ctx: &mut Ctx<'_>) -> Outcome {
     match session.pending.take() {
         Some(p) if p.due_ms <= ctx.now_ms && session.status == Status::Processing => {
-            finish(session, p.outcome, ctx)
+            finish(session, p.outcome, &p.evidence, ctx)
         }
         other => {
             session.pending = other;
@@ -195,9 +229,14 @@ pub(crate) fn run_due(mut session: Session, ctx: &mut Ctx<'_>) -> Outcome {
 
 /// Ends processing: `verified` with outputs, or back to `requires_input` with `last_error`;
 /// either way a report of the attempt.
-fn finish(mut session: Session, outcome: AttemptOutcome, ctx: &mut Ctx<'_>) -> Outcome {
+fn finish(
+    mut session: Session,
+    outcome: AttemptOutcome,
+    evidence: &Evidence,
+    ctx: &mut Ctx<'_>,
+) -> Outcome {
     let report_id = ReportId::generate(ctx.now(), &mut ctx.rng);
-    let (report, kind) = match outcome {
+    let (mut report, kind) = match outcome {
         AttemptOutcome::Verified { person } => {
             let report = Report::verified(&session, report_id, ctx.now(), &person);
             session.verified_outputs = Some(verified_outputs(&session, &person));
@@ -217,6 +256,7 @@ fn finish(mut session: Session, outcome: AttemptOutcome, ctx: &mut Ctx<'_>) -> O
             (report, EventType::RequiresInput)
         }
     };
+    report.attach_evidence(evidence);
     session.last_verification_report = Some(report.id.clone());
     let event = ctx.event(kind, &session);
     let mut out = Outcome::changed(session, vec![event]);
@@ -245,3 +285,7 @@ fn verified_outputs(session: &Session, person: &TestPerson) -> VerifiedOutputs {
 pub fn session_of_client_secret(secret: &str) -> Option<SessionId> {
     SessionId::parse(secret.split_once("_secret_")?.0)
 }
+
+#[cfg(test)]
+#[path = "flow_submit_tests.rs"]
+mod submit_tests;

@@ -61,6 +61,14 @@ impl IdKind for DeliveryKind {
     const NAME: &'static str = "webhook delivery";
 }
 
+/// An uploaded file (the hosted page's document and selfie images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileKind;
+impl IdKind for FileKind {
+    const PREFIX: &'static str = "file";
+    const NAME: &'static str = "file";
+}
+
 /// A validated id of kind `K`.
 pub struct Id<K> {
     value: String,
@@ -73,6 +81,7 @@ pub type EventId = Id<EventKind>;
 pub type RequestId = Id<RequestKind>;
 pub type WebhookEndpointId = Id<WebhookEndpointKind>;
 pub type DeliveryId = Id<DeliveryKind>;
+pub type FileId = Id<FileKind>;
 
 impl<K: IdKind> Id<K> {
     /// A new id for something created at `now` (unix seconds).

@@ -180,6 +180,21 @@ impl Report {
         report
     }
 
+    /// References the files the user submitted: `document.files` (front, back), and the
+    /// selfie check's `document` (the front) and `selfie`; the document type they chose.
+    pub fn attach_evidence(&mut self, evidence: &crate::flow::Evidence) {
+        if let Some(d) = self.document.as_mut() {
+            d.files = evidence.document_files.clone();
+            if evidence.document_type.is_some() {
+                d.document_type = evidence.document_type;
+            }
+        }
+        if let Some(s) = self.selfie.as_mut() {
+            s.document = evidence.document_files.first().cloned();
+            s.selfie = evidence.selfie_file.clone();
+        }
+    }
+
     /// Stripe's placeholders over every piece of personal data in the report.
     pub fn redact(&mut self) {
         if let Some(d) = self.document.as_mut() {

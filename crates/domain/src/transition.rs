@@ -64,6 +64,8 @@ pub enum DomainError {
     LiveMode { action: &'static str },
     /// A failure code that none of the session's checks can produce.
     CodeDoesNotFit { code: crate::session::ErrorCode },
+    /// The hosted-page link was already used, has expired, or is no longer the session's.
+    LinkUnusable,
 }
 
 /// A metadata change: clear everything, or set/delete individual keys (None deletes).
@@ -151,6 +153,14 @@ pub enum Command {
     },
     /// Mint fresh `client_secret`/`url` if the current ones were used or expired.
     RefreshSecrets,
+    /// The hosted page submits an attempt with the link's `token`; its outcome was decided
+    /// by the page (test mode: the user's choice; live mode: the verifier).
+    Submit {
+        token: String,
+        outcome: AttemptOutcome,
+        delay_ms: Option<i64>,
+        evidence: flow::Evidence,
+    },
     /// The worker's visit: apply a pending outcome or complete a redaction that is due.
     RunDue,
 }
@@ -251,6 +261,7 @@ pub fn transition(
                 AttemptOutcome::Verified { person },
                 delay_ms,
                 "verify",
+                flow::Evidence::default(),
                 ctx,
             )
         }),
@@ -261,11 +272,18 @@ pub fn transition(
                     AttemptOutcome::Failed { code },
                     delay_ms,
                     "unverify",
+                    flow::Evidence::default(),
                     ctx,
                 )
             })
         }
         Command::RefreshSecrets => Ok(flow::refresh_secrets(session, ctx)),
+        Command::Submit {
+            token,
+            outcome,
+            delay_ms,
+            evidence,
+        } => flow::submit(session, &token, outcome, delay_ms, evidence, ctx),
         Command::RunDue => {
             let out = flow::run_due(session, ctx);
             if out.unchanged

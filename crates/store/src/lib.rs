@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use vouch_domain::event::Event;
-use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::ids::{FileId, ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, Status};
 use vouch_domain::transition::{DomainError, Outcome};
@@ -87,6 +87,21 @@ pub struct Page<T> {
 /// (normally `vouch_domain::transition::transition`). The store commits its outcome — the new
 /// state, its events, its report, and the erasure of copies when `redacted_now` — together.
 pub type Change = Box<dyn FnOnce(Session) -> std::result::Result<Outcome, DomainError> + Send>;
+
+/// An uploaded file (a File object, `file_…`) with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub id: FileId,
+    pub account: String,
+    /// The session it was uploaded for; redaction deletes it.
+    pub session_id: SessionId,
+    /// Stripe's `purpose` (`identity_document` for the hosted page's uploads).
+    pub purpose: String,
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    pub media_type: String,
+    pub created: i64,
+    pub bytes: Vec<u8>,
+}
 
 /// What `idempotency_begin` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +191,13 @@ pub trait Store: WebhookStore + Send + Sync {
     /// docs/scaling.md). Returns false when it could not finish now (for example, readers
     /// held the log); call it again later.
     async fn flush_erased(&self) -> Result<bool>;
+
+    /// The session a hosted-page link token was minted for, whether or not the link can
+    /// still be used (the page decides that with `Session::live_url_token`).
+    async fn session_by_url_token(&self, token: &str) -> Result<Option<Session>>;
+    /// Stores an uploaded file.
+    async fn put_file(&self, file: &StoredFile) -> Result<()>;
+    async fn get_file(&self, account: &str, id: &FileId) -> Result<Option<StoredFile>>;
 
     /// Sessions the background worker must visit at `now_ms` (a pending verification outcome
     /// or redaction is due): (account, id), oldest first.

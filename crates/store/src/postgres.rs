@@ -7,7 +7,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 use vouch_domain::event::Event;
-use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::ids::{FileId, ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
@@ -15,7 +15,7 @@ use vouch_domain::transition::{DomainError, Outcome};
 use crate::query::{cursor_parts, list_query, numbered, position_query, Arg, ListSpec, Position};
 use crate::{
     Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
-    Store, StoreError,
+    Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_due",
         include_str!("../migrations/postgres/0004_due.sql"),
+    ),
+    (
+        "0005_hosted_page",
+        include_str!("../migrations/postgres/0005_hosted_page.sql"),
     ),
 ];
 
@@ -197,6 +201,9 @@ async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {
     )
     .await
     .map_err(unavailable)?;
+    tx.execute("DELETE FROM files WHERE session_id = $1", &[&session_id])
+        .await
+        .map_err(unavailable)?;
     for row in tx
         .query(
             "SELECT seq, data FROM reports WHERE session_id = $1 FOR UPDATE",
@@ -236,9 +243,27 @@ async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Remembers the session's current hosted-page token (every token ever minted stays).
+async fn record_page_link(tx: &impl GenericClient, session: &Session) -> Result<()> {
+    if let Some(token) = &session.url_token {
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO page_links (token, account, session_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (token) DO NOTHING",
+            )
+            .await
+            .map_err(unavailable)?;
+        tx.execute(&stmt, &[token, &session.account, &session.id.as_str()])
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 /// Commits a transition's outcome inside the caller's transaction.
 async fn write_outcome(tx: &impl GenericClient, outcome: &Outcome) -> Result<()> {
     let session = &outcome.session;
+    record_page_link(tx, session).await?;
     let stmt = tx
         .prepare_cached(
             "UPDATE sessions SET status = $1, due_ms = $2, data = $3,
@@ -344,6 +369,7 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(unavailable)?;
+        record_page_link(&tx, session).await?;
         insert_events(&tx, events).await?;
         tx.commit().await.map_err(unavailable)
     }
@@ -544,6 +570,73 @@ impl Store for PostgresStore {
     async fn flush_erased(&self) -> Result<bool> {
         // Dead row versions are reclaimed by (auto)vacuum; see docs/scaling.md.
         Ok(true)
+    }
+
+    async fn session_by_url_token(&self, token: &str) -> Result<Option<Session>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT s.data FROM page_links l
+                 JOIN sessions s ON s.id = l.session_id AND s.account = l.account
+                 WHERE l.token = $1",
+            )
+            .await
+            .map_err(unavailable)?;
+        let row = client
+            .query_opt(&stmt, &[&token])
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| from_json(r.get(0))).transpose()
+    }
+
+    async fn put_file(&self, file: &StoredFile) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO files (id, account, session_id, purpose, media_type, size, created,
+                     bytes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &file.id.as_str(),
+                    &file.account,
+                    &file.session_id.as_str(),
+                    &file.purpose,
+                    &file.media_type,
+                    &(file.bytes.len() as i64),
+                    &file.created,
+                    &file.bytes,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_file(&self, account: &str, id: &FileId) -> Result<Option<StoredFile>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT session_id, purpose, media_type, created, bytes FROM files
+                 WHERE id = $1 AND account = $2",
+                &[&id.as_str(), &account],
+            )
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let session_id: String = row.get(0);
+        let session_id = SessionId::parse(&session_id)
+            .ok_or_else(|| StoreError::Unavailable("corrupt file row".into()))?;
+        Ok(Some(StoredFile {
+            id: id.clone(),
+            account: account.to_owned(),
+            session_id,
+            purpose: row.get(1),
+            media_type: row.get(2),
+            created: row.get(3),
+            bytes: row.get(4),
+        }))
     }
 
     async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use vouch_domain::event::Event;
-use vouch_domain::ids::{ReportId, SessionId};
+use vouch_domain::ids::{FileId, ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
@@ -15,7 +15,7 @@ use vouch_domain::transition::{DomainError, Outcome};
 use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
 use crate::{
     Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
-    Store, StoreError,
+    Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_due",
         include_str!("../migrations/sqlite/0004_due.sql"),
+    ),
+    (
+        "0005_hosted_page",
+        include_str!("../migrations/sqlite/0005_hosted_page.sql"),
     ),
 ];
 
@@ -210,6 +214,8 @@ fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> 
         [session_id],
     )
     .map_err(unavailable)?;
+    tx.execute("DELETE FROM files WHERE session_id = ?1", [session_id])
+        .map_err(unavailable)?;
     let reports: Vec<(i64, String)> = {
         let mut stmt = tx
             .prepare_cached("SELECT seq, data FROM reports WHERE session_id = ?1")
@@ -249,9 +255,24 @@ fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> 
     Ok(())
 }
 
+/// Remembers the session's current hosted-page token (every token ever minted stays).
+fn record_page_link(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result<()> {
+    if let Some(token) = &session.url_token {
+        tx.prepare_cached(
+            "INSERT INTO page_links (token, account, session_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (token) DO NOTHING",
+        )
+        .map_err(unavailable)?
+        .execute(params![token, session.account, session.id.as_str()])
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 /// Commits a transition's outcome inside the caller's transaction.
 fn write_outcome(tx: &rusqlite::Transaction<'_>, outcome: &Outcome) -> Result<()> {
     let session = &outcome.session;
+    record_page_link(tx, session)?;
     tx.prepare_cached(
         "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3, version = version + 1
          WHERE id = ?4 AND account = ?5",
@@ -333,6 +354,7 @@ impl Store for SqliteStore {
                 data
             ])
             .map_err(unavailable)?;
+            record_page_link(tx, &session)?;
             insert_events(tx, &events)
         })
         .await
@@ -529,6 +551,81 @@ impl Store for SqliteStore {
         })
         .await
         .map_err(unavailable)?
+    }
+
+    async fn session_by_url_token(&self, token: &str) -> Result<Option<Session>> {
+        let token = token.to_owned();
+        self.read(move |c| {
+            let row: Option<String> = c
+                .prepare_cached(
+                    "SELECT s.data FROM page_links l
+                     JOIN sessions s ON s.id = l.session_id AND s.account = l.account
+                     WHERE l.token = ?1",
+                )
+                .map_err(unavailable)?
+                .query_row([token], |r| r.get(0))
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|data| from_json(&data)).transpose()
+        })
+        .await
+    }
+
+    async fn put_file(&self, file: &StoredFile) -> Result<()> {
+        let file = file.clone();
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO files (id, account, session_id, purpose, media_type, size, created,
+                     bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(unavailable)?
+            .execute(params![
+                file.id.as_str(),
+                file.account,
+                file.session_id.as_str(),
+                file.purpose,
+                file.media_type,
+                file.bytes.len() as i64,
+                file.created,
+                file.bytes
+            ])
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_file(&self, account: &str, id: &FileId) -> Result<Option<StoredFile>> {
+        let (account, id) = (account.to_owned(), id.clone());
+        self.read(move |c| {
+            let row: Option<(String, String, String, i64, Vec<u8>)> = c
+                .prepare_cached(
+                    "SELECT session_id, purpose, media_type, created, bytes FROM files
+                     WHERE id = ?1 AND account = ?2",
+                )
+                .map_err(unavailable)?
+                .query_row(params![id.as_str(), account], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+                .map_err(unavailable)?;
+            let Some((session_id, purpose, media_type, created, bytes)) = row else {
+                return Ok(None);
+            };
+            let session_id = SessionId::parse(&session_id)
+                .ok_or_else(|| StoreError::Unavailable("corrupt file row".into()))?;
+            Ok(Some(StoredFile {
+                id,
+                account,
+                session_id,
+                purpose,
+                media_type,
+                created,
+                bytes,
+            }))
+        })
+        .await
     }
 
     async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {

@@ -159,6 +159,12 @@ macro_rules! contract {
                 }
             }
             #[tokio::test]
+            async fn page_links_find_sessions_and_files_go_with_redaction() {
+                if let Some(f) = $fixture {
+                    super::page_links_find_sessions_and_files_go_with_redaction(f).await
+                }
+            }
+            #[tokio::test]
             async fn settings_keep_the_first_value() {
                 if let Some(f) = $fixture {
                     super::settings_keep_the_first_value(f).await
@@ -474,4 +480,65 @@ async fn idempotency_claims_replays_and_expires(f: Fixture) {
             .unwrap(),
         IdempotencyBegin::InProgress
     );
+}
+
+async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
+    use vouch_domain::ids::FileId;
+    use vouch_store::StoredFile;
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    let first = s.url_token.clone().unwrap();
+    let found = f.store.session_by_url_token(&first).await.unwrap().unwrap();
+    assert_eq!(found.id, s.id);
+    assert!(f
+        .store
+        .session_by_url_token("test_nothing")
+        .await
+        .unwrap()
+        .is_none());
+    let file = StoredFile {
+        id: FileId::generate(1_700_000_000, &mut f.rng),
+        account: "acct_a".into(),
+        session_id: s.id.clone(),
+        purpose: "identity_document".into(),
+        media_type: "image/png".into(),
+        created: 1_700_000_000,
+        bytes: vec![0, 1, 2, 255, 0],
+    };
+    f.store.put_file(&file).await.unwrap();
+    assert_eq!(
+        f.store.get_file("acct_a", &file.id).await.unwrap(),
+        Some(file.clone())
+    );
+    assert!(f
+        .store
+        .get_file("acct_b", &file.id)
+        .await
+        .unwrap()
+        .is_none());
+    // A failed attempt uses the link; a refresh mints a new one and the old one still
+    // names the session.
+    f.apply(
+        &s,
+        Command::TestUnverify {
+            code: vouch_domain::session::ErrorCode::DocumentExpired,
+            delay_ms: None,
+        },
+    )
+    .await;
+    let refreshed = f.apply(&s, Command::RefreshSecrets).await.session;
+    let second = refreshed.url_token.clone().unwrap();
+    assert_ne!(second, first);
+    for token in [&first, &second] {
+        let by_token = f.store.session_by_url_token(token).await.unwrap().unwrap();
+        assert_eq!(by_token.url_token.as_deref(), Some(second.as_str()));
+    }
+    // Redaction deletes the session's files with its other personal data.
+    f.apply(&s, Command::Redact { due_ms: 1 }).await;
+    f.apply(&s, Command::CompleteRedaction).await;
+    assert!(f
+        .store
+        .get_file("acct_a", &file.id)
+        .await
+        .unwrap()
+        .is_none());
 }
