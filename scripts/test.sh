@@ -3,7 +3,9 @@
 #   1. Rust unit tests, the storage contract (SQLite and PostgreSQL) and the HTTP integration
 #      suite (each test starts the real `vouch` binary on port 0 against a fresh SQLite file);
 #   2. the HTTP integration suite again against a fresh PostgreSQL database per test;
-#   3. the official Stripe SDKs (Python `stripe` from PyPI, Node `stripe` from npm) against
+#   3. the hosted page in headless Chromium (tests/browser; screenshots in
+#      target/browser-artifacts/), as part of step 1;
+#   4. the official Stripe SDKs (Python `stripe` from PyPI, Node `stripe` from npm) against
 #      the built binary (installed into tests/compat/, nothing global).
 # PostgreSQL: VOUCH_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
 # It is started if it is installed but down. VOUCH_REQUIRE_POSTGRES=1 (CI sets it) makes a
@@ -23,6 +25,17 @@ if pg_up; then have_pg=1; fi
 if [ "$have_pg" = 0 ] && [ "${VOUCH_REQUIRE_POSTGRES:-0}" = 1 ]; then
   echo "PostgreSQL at $pg_url is required (VOUCH_REQUIRE_POSTGRES=1) but not reachable" >&2
   exit 1
+fi
+
+# The hosted page's browser tests (crates/server/tests/browser) drive Debian's chromium with
+# chromedriver. Installed here when missing and we are root; VOUCH_REQUIRE_BROWSER=1 (CI sets
+# it) makes their absence a failure, otherwise those tests print SKIPPED.
+if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium and chromium-driver (browser tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || echo "could not install chromium (browser tests will say SKIPPED unless required)"
+  fi
 fi
 
 echo "== cargo test (unit, storage contract, HTTP integration on SQLite)"

@@ -46,6 +46,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes [default: 1048576].
     #[arg(long, env = "VOUCH_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Largest image the hosted page accepts, in bytes [default: 10485760].
+    #[arg(long, env = "VOUCH_MAX_IMAGE_BYTES")]
+    pub max_image_bytes: Option<usize>,
     /// How long a client may take to send its request headers, and then its body [default: 10s].
     #[arg(long, env = "VOUCH_CLIENT_TIMEOUT")]
     pub client_timeout: Option<String>,
@@ -74,6 +77,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     redaction_delay: Option<String>,
     max_body_bytes: Option<usize>,
+    max_image_bytes: Option<usize>,
     database_pool_size: Option<usize>,
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
@@ -107,6 +111,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub redaction_delay_ms: i64,
     pub max_body_bytes: usize,
+    pub max_image_bytes: usize,
     pub database_pool_size: usize,
     pub client_timeout_ms: i64,
     pub webhooks: crate::webhook_config::WebhookSettings,
@@ -178,6 +183,12 @@ impl Config {
                 .or(file.max_body_bytes)
                 .or(defaults.max_body_bytes)
                 .unwrap_or(1 << 20),
+            max_image_bytes: args
+                .max_image_bytes
+                .or(file.max_image_bytes)
+                .or(defaults.max_image_bytes)
+                .filter(|n| *n > 0)
+                .unwrap_or(10 << 20),
             database_pool_size: args
                 .database_pool_size
                 .or(file.database_pool_size)

@@ -162,7 +162,10 @@ async fn serve(config: Config) -> Result<(), String> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let delivery = webhooks::spawn(&state, &config.webhooks, stop_rx.clone())?;
     let worker = tokio::spawn(background_worker(state.clone(), stop_rx));
-    let app = vouch_api::router(state);
+    let page = vouch_web::PageConfig {
+        max_image_bytes: config.max_image_bytes,
+    };
+    let app = vouch_api::router(state.clone()).merge(vouch_web::router(state, page));
     tracing::info!(address = %local, "listening");
     let header_timeout = Duration::from_millis(config.client_timeout_ms.unsigned_abs());
     serve_http(listener, app, header_timeout).await;

@@ -5,6 +5,7 @@
 mod helpers;
 #[path = "../../../store/tests/support/pg.rs"]
 mod pg;
+mod png;
 
 mod auth;
 mod concurrency;
@@ -12,6 +13,7 @@ mod documented;
 mod errors;
 mod faults;
 mod flow;
+mod hosted_page;
 mod idempotency;
 mod lifecycle;
 mod lists;

@@ -194,6 +194,22 @@ async fn redacted_values_are_physically_gone_from_the_data_directory() {
         .await;
     assert_eq!(create.status, 200, "{}", create.text);
     let id = create.json["id"].as_str().expect("id").to_string();
+    // An image uploaded on the hosted page: its bytes must go too.
+    let image_marker = "QZUploadedImageBytes7731";
+    let url = create.json["url"].as_str().expect("url");
+    let link = &url[url.find("/verify/").expect("link")..];
+    let page = crate::hosted_page::PageClient::new(&app);
+    let image = crate::png::png(16, 16, Some(image_marker));
+    let uploaded = page
+        .post_multipart(
+            &format!("{link}/upload"),
+            &[
+                ("document_type", None, b"passport"),
+                ("front", Some("front.png"), &image),
+            ],
+        )
+        .await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.text);
     app.create_ok(&format!("type=document&metadata[m]={control}"))
         .await;
     app.test_verify(&id).await.assert_status(200);
@@ -219,7 +235,7 @@ async fn redacted_values_are_physically_gone_from_the_data_directory() {
         }
         hits
     };
-    for s in secret {
+    for s in secret.iter().chain([&image_marker]) {
         assert!(
             found(s).is_empty(),
             "redacted value {s:?} still on disk in {:?}",
