@@ -21,7 +21,7 @@ pub use outbox::{
     Settle, StoredEvent, WebhookStore,
 };
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum StoreError {
     /// A referenced object (for example a list cursor) does not exist.
     NotFound,

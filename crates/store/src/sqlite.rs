@@ -51,8 +51,117 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    /// The writer thread's queue (group commit; see `writer_loop`).
+    writer: std::sync::mpsc::Sender<WriterCommand>,
     readers: Mutex<Vec<Connection>>,
+}
+
+/// Most write jobs committed together in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// What the writer thread does: a write job, or a WAL checkpoint between batches.
+enum WriterCommand {
+    Write(Box<dyn WriteJob>),
+    Checkpoint(tokio::sync::oneshot::Sender<Result<bool>>),
+}
+
+/// One caller's write: it runs inside the batch's transaction, in its own savepoint, and is
+/// answered only after the batch committed (or failed to).
+trait WriteJob: Send {
+    /// Runs the job; returns how to answer its caller once the commit's outcome is known.
+    fn run(self: Box<Self>, tx: &rusqlite::Transaction<'_>) -> Box<dyn FnOnce(Result<()>) + Send>;
+    /// Answers the caller with an error without running.
+    fn fail(self: Box<Self>, error: StoreError);
+}
+
+struct PendingWrite<T, F> {
+    f: F,
+    reply: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> WriteJob for PendingWrite<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &rusqlite::Transaction<'_>) -> Box<dyn FnOnce(Result<()>) + Send> {
+        let PendingWrite { f, reply } = *self;
+        let out = match tx.execute_batch("SAVEPOINT job") {
+            Err(e) => Err(unavailable(e)),
+            Ok(()) => {
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)))
+                    .unwrap_or_else(|_| Err(StoreError::Unavailable("write job panicked".into())));
+                // A failed job leaves nothing behind; the others in the batch still commit.
+                let end = if ran.is_ok() {
+                    "RELEASE job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job"
+                };
+                match tx.execute_batch(end) {
+                    Ok(()) => ran,
+                    Err(e) => Err(unavailable(e)),
+                }
+            }
+        };
+        Box::new(move |commit: Result<()>| {
+            let _ = reply.send(commit.and(out));
+        })
+    }
+
+    fn fail(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// The writer thread: takes every queued job (up to `MAX_BATCH`), runs them in one IMMEDIATE
+/// transaction, commits once (one fsync), then answers them all. Concurrent writers share the
+/// cost of durability instead of queueing behind one fsync each.
+fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = Vec::new();
+        let mut checkpoints = Vec::new();
+        let mut next = Some(first);
+        while let Some(cmd) = next.take() {
+            match cmd {
+                WriterCommand::Write(job) => jobs.push(job),
+                WriterCommand::Checkpoint(reply) => checkpoints.push(reply),
+            }
+            if jobs.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !jobs.is_empty() {
+            run_batch(&mut conn, jobs);
+        }
+        for reply in checkpoints {
+            // (busy, log frames, checkpointed frames); busy = 1 when readers kept it from finishing.
+            let done = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|busy| busy == 0)
+                .map_err(unavailable);
+            let _ = reply.send(done);
+        }
+    }
+}
+
+fn run_batch(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>) {
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let error = unavailable(e);
+            for job in jobs {
+                job.fail(error.clone());
+            }
+            return;
+        }
+    };
+    let answers: Vec<_> = jobs.into_iter().map(|job| job.run(&tx)).collect();
+    let committed = tx.commit().map_err(unavailable);
+    for answer in answers {
+        answer(committed.clone());
+    }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -78,33 +187,43 @@ impl SqliteStore {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(unavailable)?;
         migrate(&mut writer)?;
+        let (queue, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("vouch-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(unavailable)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(writer),
+                writer: queue,
                 readers: Mutex::new(Vec::new()),
             }),
         })
     }
 
-    /// Runs `f` on the writer connection inside one IMMEDIATE transaction.
+    /// Runs `f` on the writer connection inside a transaction (shared with the other writes
+    /// queued at the same moment: group commit) and answers once that transaction committed.
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(out)
-        })
-        .await
-        .map_err(unavailable)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Box::new(PendingWrite { f, reply });
+        self.inner
+            .writer
+            .send(WriterCommand::Write(job))
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
+    }
+
+    /// A separate connection to the database file (tests inspect query plans with it).
+    #[cfg(test)]
+    pub(crate) fn test_connection(&self) -> Connection {
+        #[allow(clippy::expect_used)]
+        open_connection(&self.inner.path).expect("open a test connection")
     }
 
     /// Runs `f` on a pooled read connection.
@@ -540,17 +659,14 @@ impl Store for SqliteStore {
     }
 
     async fn flush_erased(&self) -> Result<bool> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = lock(&inner.writer);
-            // (busy, log frames, checkpointed frames); busy = 1 when readers kept it from finishing.
-            let busy: i64 = conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
-                .map_err(unavailable)?;
-            Ok(busy == 0)
-        })
-        .await
-        .map_err(unavailable)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.inner
+            .writer
+            .send(WriterCommand::Checkpoint(reply))
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
     }
 
     async fn session_by_url_token(&self, token: &str) -> Result<Option<Session>> {
@@ -720,7 +836,7 @@ mod tests {
     fn every_list_query_is_served_by_an_index_without_sorting() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("plan.db")).unwrap();
-        let conn = lock(&store.inner.writer);
+        let conn = store.test_connection();
         let filters = [
             SessionFilter::default(),
             SessionFilter {

@@ -612,7 +612,7 @@ mod tests {
     fn lists_are_served_by_an_index_without_sorting() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("plan.db")).unwrap();
-        let conn = super::super::lock(&store.inner.writer);
+        let conn = store.test_connection();
         let one = |t: &str| Some(vec![t.to_owned()]);
         let filters = [
             EventFilter::default(),
