@@ -183,3 +183,94 @@ async fn parallel_creates_keep_a_total_order() {
     }
     assert_eq!(walked, full);
 }
+
+/// Issue: concurrent cancel / redact / update / verify / unverify on one session yield one
+/// valid outcome: no lost update, no double event, no illegal state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_every_change_on_one_session_yields_one_valid_outcome() {
+    let app = Arc::new(
+        TestApp::builder()
+            .redaction_delay(Some("30s"))
+            .spawn()
+            .await,
+    );
+    for round in 0..8 {
+        let id = app.create_ok("type=document").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let ops = ["cancel", "redact", "update", "verify", "unverify"];
+        let mut handles = Vec::new();
+        for (i, op) in ops.iter().cycle().take(10).enumerate() {
+            let (app, id, op) = (Arc::clone(&app), id.clone(), op.to_string());
+            handles.push(tokio::spawn(async move {
+                let helpers = "/v1/test_helpers/identity/verification_sessions";
+                let r = match op.as_str() {
+                    "cancel" => app.cancel(&id).await,
+                    "redact" => app.redact(&id).await,
+                    "update" => app.update_session(&id, &format!("metadata[k{i}]=v")).await,
+                    "verify" => {
+                        app.post_form(&format!("{helpers}/{id}/verify"), &app.test_key, "")
+                            .await
+                    }
+                    _ => {
+                        app.post_form(&format!("{helpers}/{id}/unverify"), &app.test_key, "")
+                            .await
+                    }
+                };
+                (op, i, r.status, r.text)
+            }));
+        }
+        let mut results = Vec::new();
+        for h in handles {
+            results.push(h.await.unwrap());
+        }
+        for (op, _, status, text) in &results {
+            assert!(
+                *status == 200 || *status == 400,
+                "round {round}: {op} answered {status}: {text}"
+            );
+        }
+        let s = app.retrieve_session(&id, "").await.ok();
+        let status = s["status"].as_str().unwrap().to_string();
+        assert!(
+            matches!(status.as_str(), "requires_input" | "verified" | "canceled"),
+            "illegal final state {s}"
+        );
+        // Every acknowledged update is there (redaction cannot complete within 30 s).
+        for (op, i, code, _) in &results {
+            if op == "update" && *code == 200 {
+                assert_eq!(s["metadata"][format!("k{i}")], "v", "lost update: {s}");
+            }
+            if op == "redact" && *code == 200 {
+                assert_eq!(s["redaction"]["status"], "processing", "{s}");
+            }
+        }
+        let events = app.get("/v1/events?limit=100", &app.test_key).await.ok();
+        let count = |t: &str| {
+            events["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["data"]["object"]["id"] == id.as_str() && e["type"] == t)
+                .count()
+        };
+        let prefix = "identity.verification_session.";
+        assert_eq!(count(&format!("{prefix}created")), 1);
+        let (canceled, verified) = (
+            count(&format!("{prefix}canceled")),
+            count(&format!("{prefix}verified")),
+        );
+        assert!(canceled <= 1 && verified <= 1, "double event: {events}");
+        assert!(
+            canceled + verified <= 1,
+            "both canceled and verified: {events}"
+        );
+        assert_eq!(canceled == 1, status == "canceled", "{s}");
+        assert_eq!(verified == 1, status == "verified", "{s}");
+        // Every attempt that started processing ended: one processing event per outcome.
+        let processing = count(&format!("{prefix}processing"));
+        let requires_input = count(&format!("{prefix}requires_input"));
+        assert_eq!(processing, verified + requires_input, "{events}");
+    }
+}

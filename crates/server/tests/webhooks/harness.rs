@@ -117,6 +117,28 @@ impl Vouch {
         }
     }
 
+    /// A second node: another `vouch serve` with the same flags on the same database. The
+    /// first node keeps the database alive, so it must outlive its peers.
+    pub async fn peer(&self) -> Vouch {
+        let (child, base) = launch(&self.args, &self.logs).await;
+        Vouch {
+            child,
+            base,
+            key: self.key.clone(),
+            args: self.args.clone(),
+            logs: Arc::clone(&self.logs),
+            http: self.http.clone(),
+            _dir: tempfile::tempdir().expect("tempdir"),
+            _pg: None,
+        }
+    }
+
+    /// SIGKILL without a restart.
+    pub async fn kill(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+
     /// SIGKILL, then start again on the same database.
     pub async fn restart(&mut self) {
         let _ = self.child.start_kill();

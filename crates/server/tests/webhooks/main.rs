@@ -690,3 +690,120 @@ async fn vouch_listen_forwards_prints_and_cleans_up() {
     let eps = vouch.get("/v1/webhook_endpoints").await.json;
     assert!(eps["data"].as_array().unwrap().is_empty(), "{eps}");
 }
+
+#[tokio::test]
+async fn a_failed_attempt_delivers_requires_input() {
+    let vouch = Vouch::start(&[]).await;
+    let rx = Receiver::start(always(200)).await;
+    let (_, secret) = vouch
+        .endpoint(&rx.url, &["identity.verification_session.requires_input"])
+        .await;
+    rx.set_secret(&secret);
+    let s = vouch.session().await;
+    vouch
+        .ok(
+            &format!("/v1/test_helpers/identity/verification_sessions/{s}/unverify"),
+            "last_error[code]=document_expired",
+        )
+        .await;
+    let hits = rx.wait_for(1, 10).await;
+    assert!(hits[0].signed);
+    let event = &hits[0].event;
+    assert_eq!(
+        event["type"],
+        "identity.verification_session.requires_input"
+    );
+    assert_eq!(event["data"]["object"]["id"], s.as_str());
+    assert_eq!(
+        event["data"]["object"]["last_error"]["code"],
+        "document_expired"
+    );
+}
+
+/// Several nodes on one database: both workers run, every event is delivered exactly once.
+#[tokio::test]
+async fn two_nodes_deliver_each_event_exactly_once() {
+    let a = Vouch::start(&[]).await;
+    let b = a.peer().await;
+    let rx = Receiver::start(always(200)).await;
+    let (_, secret) = a.endpoint(&rx.url, &["*"]).await;
+    rx.set_secret(&secret);
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let s = node.session().await;
+        node.ok(&format!("{SESSIONS}/{s}/cancel"), "").await;
+    }
+    // 10 created + 10 canceled.
+    let hits = rx.wait_for(20, 20).await;
+    assert!(hits.iter().all(|h| h.signed));
+    tokio::time::sleep(Duration::from_millis(500)).await; // any duplicate would arrive by now
+    let mut ids: Vec<String> = rx
+        .hits()
+        .iter()
+        .map(|h| h.event["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(total, 20, "each event once, not {total} deliveries");
+    assert_eq!(ids.len(), 20);
+}
+
+/// A node killed while it holds deliveries in flight loses nothing: another node takes them
+/// over once their lease (attempt timeout + 30 s) runs out.
+#[tokio::test]
+async fn killing_a_node_mid_delivery_loses_nothing() {
+    let mut a = Vouch::start(&["--webhook-timeout-test", "1s"]).await;
+    let b = a.peer().await;
+    // The receiver answers slowly, so attempts are in flight when node A dies.
+    let slow: Behaviour = std::sync::Arc::new(|_| (200, Duration::from_millis(700)));
+    let rx = Receiver::start(slow).await;
+    let (_, secret) = b.endpoint(&rx.url, &["*"]).await;
+    rx.set_secret(&secret);
+    let mut sessions = Vec::new();
+    for _ in 0..6 {
+        sessions.push(b.session().await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.kill().await;
+    // Every created event arrives (at least once: the killed node's attempts may have
+    // reached the receiver before it died).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: std::collections::HashSet<String> = rx
+            .hits()
+            .iter()
+            .map(|h| {
+                h.event["data"]["object"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        if sessions.iter().all(|s| got.contains(s)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lost deliveries: got {got:?} of {sessions:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // And the survivor ends with every delivery recorded as succeeded (the dead node's
+    // attempts are retried once their lease runs out).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let events = b.get("/v1/events?limit=100").await.json;
+        let pending = events["data"].as_array().map_or(usize::MAX, |a| {
+            a.iter().filter(|e| e["pending_webhooks"] != 0).count()
+        });
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{pending} events still pending: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
