@@ -65,6 +65,15 @@ pub fn is_user_side(code: ErrorCode) -> bool {
     )
 }
 
+/// The failure a session's main check reports when no code is chosen.
+pub fn default_failure(session: &Session) -> ErrorCode {
+    if session.checks_document() {
+        ErrorCode::DocumentUnverifiedOther
+    } else {
+        ErrorCode::IdNumberUnverifiedOther
+    }
+}
+
 /// Whether `code` can be the outcome of this session's checks.
 pub fn code_fits(session: &Session, code: ErrorCode) -> bool {
     let name = code_name(code);

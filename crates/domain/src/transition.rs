@@ -146,9 +146,10 @@ pub enum Command {
         person: Box<TestPerson>,
         delay_ms: Option<i64>,
     },
-    /// Test mode: fail with this code, at once or after `delay_ms` in processing.
+    /// Test mode: fail with this code (default: the session's main check fails with its
+    /// `…_unverified_other`), at once or after `delay_ms` in processing.
     TestUnverify {
-        code: crate::session::ErrorCode,
+        code: Option<crate::session::ErrorCode>,
         delay_ms: Option<i64>,
     },
     /// Mint fresh `client_secret`/`url` if the current ones were used or expired.
@@ -266,6 +267,7 @@ pub fn transition(
             )
         }),
         Command::TestUnverify { code, delay_ms } => {
+            let code = code.unwrap_or_else(|| flow::default_failure(&session));
             test_only(&session, "unverify").and_then(|_| {
                 flow::attempt(
                     session,

@@ -272,7 +272,7 @@ fn unverify_with_a_check_code_processes_then_fails_with_a_report() {
     let mut rng = StdRng::seed_from_u64(20);
     let s = new_session(&mut rng, false);
     let cmd = Command::TestUnverify {
-        code: ErrorCode::DocumentExpired,
+        code: Some(ErrorCode::DocumentExpired),
         delay_ms: None,
     };
     let out = run(s, cmd, &mut rng).unwrap();
@@ -320,7 +320,7 @@ fn user_side_codes_skip_processing_and_reports() {
     let mut rng = StdRng::seed_from_u64(21);
     let s = new_session(&mut rng, false);
     let cmd = Command::TestUnverify {
-        code: ErrorCode::ConsentDeclined,
+        code: Some(ErrorCode::ConsentDeclined),
         delay_ms: Some(5_000),
     };
     let out = run(s, cmd, &mut rng).unwrap();
@@ -341,7 +341,7 @@ fn codes_must_fit_the_sessions_checks() {
         ErrorCode::PhoneVerificationDeclined,
     ] {
         let cmd = Command::TestUnverify {
-            code,
+            code: Some(code),
             delay_ms: None,
         };
         assert_eq!(
@@ -357,7 +357,7 @@ fn codes_must_fit_the_sessions_checks() {
     });
     for code in [ErrorCode::SelfieFaceMismatch, ErrorCode::IdNumberMismatch] {
         let cmd = Command::TestUnverify {
-            code,
+            code: Some(code),
             delay_ms: None,
         };
         assert!(run(selfie.clone(), cmd, &mut rng).is_ok(), "{code:?}");

@@ -110,6 +110,24 @@ pub(crate) async fn mutate(
     }
 }
 
+/// The shape of every session action (update, cancel, redact, test helpers): `expand`, the
+/// action's own parameters (taken by `command`), no leftovers, the transition, the render.
+pub(crate) async fn session_action(
+    state: &AppState,
+    account: &str,
+    request: RequestInfo,
+    raw_id: &str,
+    mut p: Params,
+    command: impl FnOnce(&mut Params) -> Result<Command, ApiError>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let expand = crate::expand::session(&mut p, false)?;
+    let command = command(&mut p)?;
+    p.finish()?;
+    let id = parse_session_id(raw_id, "id")?;
+    let session = mutate(state, account, &id, request, command).await?.session;
+    Ok(axum::Json(render_session(state, &session, &expand).await?))
+}
+
 /// Renders a session, fetching the report when `last_verification_report` is expanded.
 pub(crate) async fn render_session(
     state: &AppState,

@@ -14,7 +14,9 @@ use vouch_store::{CreatedRange, SessionFilter};
 use crate::context::{Auth, PathId, RequestCtx, StripeParams};
 use crate::error::ApiError;
 use crate::expand;
-use crate::handlers::{cursor, cursor_error, mutate, parse_session_id, render_session, take_limit};
+use crate::handlers::{
+    cursor, cursor_error, mutate, parse_session_id, render_session, session_action, take_limit,
+};
 use crate::params::{Field, Params};
 use crate::state::AppState;
 
@@ -121,21 +123,17 @@ pub async fn update(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
-    StripeParams(mut p): StripeParams,
+    StripeParams(p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
-    let expand = expand::session(&mut p, false)?;
-    let update = SessionUpdate {
-        kind: non_empty(p.take_enum("type", TYPES)?, "type")?,
-        metadata: metadata(&mut p)?,
-        document_options: options(&mut p)?,
-        provided_details: provided_details(&mut p)?,
-    };
-    p.finish()?;
-    let id = parse_session_id(&id, "id")?;
-    let session = mutate(&state, &account.id, &id, rc.info(), Command::Update(update))
-        .await?
-        .session;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    session_action(&state, &account.id, rc.info(), &id, p, |p| {
+        Ok(Command::Update(SessionUpdate {
+            kind: non_empty(p.take_enum("type", TYPES)?, "type")?,
+            metadata: metadata(p)?,
+            document_options: options(p)?,
+            provided_details: provided_details(p)?,
+        }))
+    })
+    .await
 }
 
 pub async fn cancel(
@@ -143,15 +141,12 @@ pub async fn cancel(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
-    StripeParams(mut p): StripeParams,
+    StripeParams(p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
-    let expand = expand::session(&mut p, false)?;
-    p.finish()?;
-    let id = parse_session_id(&id, "id")?;
-    let session = mutate(&state, &account.id, &id, rc.info(), Command::Cancel)
-        .await?
-        .session;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    session_action(&state, &account.id, rc.info(), &id, p, |_| {
+        Ok(Command::Cancel)
+    })
+    .await
 }
 
 pub async fn redact(
@@ -159,22 +154,13 @@ pub async fn redact(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
-    StripeParams(mut p): StripeParams,
+    StripeParams(p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
-    let expand = expand::session(&mut p, false)?;
-    p.finish()?;
-    let id = parse_session_id(&id, "id")?;
     let due_ms = state.clock.now_ms() + state.config.redaction_delay_ms;
-    let session = mutate(
-        &state,
-        &account.id,
-        &id,
-        rc.info(),
-        Command::Redact { due_ms },
-    )
-    .await?
-    .session;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    session_action(&state, &account.id, rc.info(), &id, p, |_| {
+        Ok(Command::Redact { due_ms })
+    })
+    .await
 }
 
 const STATUSES: &[(&str, Status)] = Status::ALL;

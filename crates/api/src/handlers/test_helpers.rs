@@ -18,8 +18,8 @@ use vouch_domain::transition::Command;
 
 use crate::context::{Auth, PathId, RequestCtx, StripeParams};
 use crate::error::ApiError;
-use crate::expand;
-use crate::handlers::{mutate, parse_session_id, render_session};
+use crate::handlers::session_action;
+use crate::handlers::sessions::non_empty;
 use crate::params::{Field, Params};
 use crate::state::AppState;
 
@@ -30,18 +30,14 @@ pub async fn verify(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
-    StripeParams(mut p): StripeParams,
+    StripeParams(p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
-    let expand = expand::session(&mut p, false)?;
-    let delay_ms = simulate_delay(&mut p, &state)?;
-    let person = Box::new(person_overrides(&mut p, state.config.test_person.clone())?);
-    p.finish()?;
-    let id = parse_session_id(&id, "id")?;
-    let command = Command::TestVerify { person, delay_ms };
-    let session = mutate(&state, &account.id, &id, rc.info(), command)
-        .await?
-        .session;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    session_action(&state, &account.id, rc.info(), &id, p, |p| {
+        let delay_ms = simulate_delay(p, &state)?;
+        let person = Box::new(person_overrides(p, state.config.test_person.clone())?);
+        Ok(Command::TestVerify { person, delay_ms })
+    })
+    .await
 }
 
 pub async fn unverify(
@@ -49,58 +45,31 @@ pub async fn unverify(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
-    StripeParams(mut p): StripeParams,
+    StripeParams(p): StripeParams,
 ) -> Result<Json<Value>, ApiError> {
-    let expand = expand::session(&mut p, false)?;
-    let delay_ms = simulate_delay(&mut p, &state)?;
-    let code = match p.take_obj("last_error")? {
-        None => None,
-        Some(Field::Empty) => {
-            return Err(ApiError::EmptyNotAllowed {
-                param: "last_error".into(),
-            })
-        }
-        Some(Field::Value(mut e)) => {
-            let code = crate::handlers::sessions::non_empty(
-                e.take_enum("code", ErrorCode::ALL)?,
-                "last_error[code]",
-            )?;
-            e.finish_nested()?;
-            code
-        }
-    };
-    p.finish()?;
-    let id = parse_session_id(&id, "id")?;
-    let code = match code {
-        Some(code) => code,
-        None => {
-            let session = state
-                .store
-                .get_session(&account.id, &id)
-                .await?
-                .ok_or_else(|| ApiError::NoSuch {
-                    kind: "VerificationSession",
-                    id: id.to_string(),
-                    param: "id",
-                })?;
-            if session.checks_document() {
-                ErrorCode::DocumentUnverifiedOther
-            } else {
-                ErrorCode::IdNumberUnverifiedOther
+    session_action(&state, &account.id, rc.info(), &id, p, |p| {
+        let delay_ms = simulate_delay(p, &state)?;
+        let code = match p.take_obj("last_error")? {
+            None => None,
+            Some(Field::Empty) => {
+                return Err(ApiError::EmptyNotAllowed {
+                    param: "last_error".into(),
+                })
             }
-        }
-    };
-    let command = Command::TestUnverify { code, delay_ms };
-    let session = mutate(&state, &account.id, &id, rc.info(), command)
-        .await?
-        .session;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+            Some(Field::Value(mut e)) => {
+                let code = non_empty(e.take_enum("code", ErrorCode::ALL)?, "last_error[code]")?;
+                e.finish_nested()?;
+                code
+            }
+        };
+        Ok(Command::TestUnverify { code, delay_ms })
+    })
+    .await
 }
 
 /// `simulate_delay=true`: stay in `processing` for the configured time.
 fn simulate_delay(p: &mut Params, state: &AppState) -> Result<Option<i64>, ApiError> {
-    let delay =
-        crate::handlers::sessions::non_empty(p.take_bool("simulate_delay")?, "simulate_delay")?;
+    let delay = non_empty(p.take_bool("simulate_delay")?, "simulate_delay")?;
     Ok(delay
         .unwrap_or(false)
         .then_some(state.config.test_processing_delay_ms))
@@ -119,7 +88,7 @@ fn person_overrides(p: &mut Params, mut person: TestPerson) -> Result<TestPerson
     };
     let text = |o: &mut Params, name: &str| -> Result<Option<String>, ApiError> {
         let path = o.path(name);
-        crate::handlers::sessions::non_empty(o.take_str(name, MAX_STRING)?, &path)
+        non_empty(o.take_str(name, MAX_STRING)?, &path)
     };
     if let Some(v) = text(&mut o, "first_name")? {
         person.first_name = v;
@@ -136,7 +105,7 @@ fn person_overrides(p: &mut Params, mut person: TestPerson) -> Result<TestPerson
     if let Some(Field::Value(mut d)) = o.take_obj("dob")? {
         let mut part = |name: &str| -> Result<Option<i64>, ApiError> {
             let path = d.path(name);
-            crate::handlers::sessions::non_empty(d.take_i64(name)?, &path)
+            non_empty(d.take_i64(name)?, &path)
         };
         let (day, month, year) = (part("day")?, part("month")?, part("year")?);
         d.finish_nested()?;
@@ -156,9 +125,7 @@ fn person_overrides(p: &mut Params, mut person: TestPerson) -> Result<TestPerson
             ("state", &mut person.address.state),
         ] {
             let path = a.path(name);
-            if let Some(v) =
-                crate::handlers::sessions::non_empty(a.take_str(name, MAX_STRING)?, &path)?
-            {
+            if let Some(v) = non_empty(a.take_str(name, MAX_STRING)?, &path)? {
                 *slot = Some(v);
             }
         }
