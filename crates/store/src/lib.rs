@@ -8,6 +8,7 @@ use vouch_domain::report::Report;
 use vouch_domain::session::{Session, Status};
 use vouch_domain::transition::{DomainError, Outcome};
 
+mod api_keys;
 mod outbox;
 mod postgres;
 mod query;
@@ -16,6 +17,7 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use outbox::{
     AttemptRecord, ClaimedDelivery, DeliveryClaim, DeliveryFilter, EndpointInsert, EventFilter,
     Settle, StoredEvent, WebhookStore,
@@ -131,8 +133,9 @@ pub struct IdempotencyClaim<'a> {
 }
 
 #[async_trait]
-/// Everything vouch stores; events, endpoints and the outbox are in [`WebhookStore`].
-pub trait Store: WebhookStore + Send + Sync {
+/// Everything vouch stores; events, endpoints and the outbox are in [`WebhookStore`], runtime
+/// API keys in [`ApiKeyStore`].
+pub trait Store: WebhookStore + ApiKeyStore + Send + Sync {
     /// Succeeds once the store can serve requests.
     async fn ping(&self) -> Result<()>;
 

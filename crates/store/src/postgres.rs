@@ -22,6 +22,10 @@ use crate::{
 #[path = "postgres_outbox.rs"]
 mod outbox;
 
+/// Runtime API keys.
+#[path = "postgres_api_keys.rs"]
+mod api_keys;
+
 const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -42,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_hosted_page",
         include_str!("../migrations/postgres/0005_hosted_page.sql"),
+    ),
+    (
+        "0006_api_keys",
+        include_str!("../migrations/postgres/0006_api_keys.sql"),
     ),
 ];
 

@@ -165,6 +165,12 @@ macro_rules! contract {
                 }
             }
             #[tokio::test]
+            async fn api_keys_by_hash_list_and_revoke() {
+                if let Some(f) = $fixture {
+                    super::api_keys_by_hash_list_and_revoke(f).await
+                }
+            }
+            #[tokio::test]
             async fn settings_keep_the_first_value() {
                 if let Some(f) = $fixture {
                     super::settings_keep_the_first_value(f).await
@@ -520,7 +526,7 @@ async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
     f.apply(
         &s,
         Command::TestUnverify {
-            code: Some(vouch_domain::session::ErrorCode::DocumentExpired),
+            code: vouch_domain::session::ErrorCode::DocumentExpired,
             delay_ms: None,
         },
     )
@@ -541,4 +547,93 @@ async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
         .await
         .unwrap()
         .is_none());
+}
+
+async fn api_keys_by_hash_list_and_revoke(f: Fixture) {
+    use vouch_store::StoredApiKey;
+    let key = |id: &str, account: &str, hash: &str, created: i64| StoredApiKey {
+        id: id.into(),
+        account: account.into(),
+        livemode: false,
+        name: Some(format!("name of {id}")),
+        hash: hash.into(),
+        last4: "abcd".into(),
+        created,
+        revoked: None,
+    };
+    let first = key("key_1", "acct_a", "h1", 100);
+    let live = StoredApiKey {
+        livemode: true,
+        name: None,
+        ..key("key_2", "acct_a", "h2", 101)
+    };
+    let other = key("key_3", "acct_b", "h3", 102);
+    for k in [&first, &live, &other] {
+        f.store.insert_api_key(k).await.unwrap();
+    }
+    assert_eq!(
+        f.store.api_key_by_hash("h1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        f.store.api_key_by_hash("h2").await.unwrap(),
+        Some(live.clone())
+    );
+    assert_eq!(f.store.api_key_by_hash("nope").await.unwrap(), None);
+    // Oldest first, one account only.
+    assert_eq!(
+        f.store.list_api_keys("acct_a").await.unwrap(),
+        vec![first.clone(), live.clone()]
+    );
+    assert!(f.store.list_api_keys("acct_c").await.unwrap().is_empty());
+    // A hash is unique: inserting it again fails.
+    assert!(f
+        .store
+        .insert_api_key(&key("key_4", "acct_a", "h1", 103))
+        .await
+        .is_err());
+    // Revocation: only within the account; the first time counts.
+    assert_eq!(
+        f.store
+            .revoke_api_key("acct_b", "key_1", 200)
+            .await
+            .unwrap(),
+        None
+    );
+    let revoked = f
+        .store
+        .revoke_api_key("acct_a", "key_1", 200)
+        .await
+        .unwrap();
+    assert_eq!(revoked.as_ref().and_then(|k| k.revoked), Some(200));
+    let again = f
+        .store
+        .revoke_api_key("acct_a", "key_1", 300)
+        .await
+        .unwrap();
+    assert_eq!(again.and_then(|k| k.revoked), Some(200));
+    assert_eq!(
+        f.store
+            .api_key_by_hash("h1")
+            .await
+            .unwrap()
+            .and_then(|k| k.revoked),
+        Some(200)
+    );
+    assert_eq!(
+        f.store
+            .api_key_by_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked,
+        None
+    );
+    assert_eq!(
+        f.store
+            .revoke_api_key("acct_a", "key_9", 200)
+            .await
+            .unwrap(),
+        None
+    );
 }
