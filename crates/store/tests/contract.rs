@@ -526,7 +526,7 @@ async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
     f.apply(
         &s,
         Command::TestUnverify {
-            code: vouch_domain::session::ErrorCode::DocumentExpired,
+            code: Some(vouch_domain::session::ErrorCode::DocumentExpired),
             delay_ms: None,
         },
     )
