@@ -18,6 +18,7 @@ mod idempotency;
 mod lifecycle;
 mod lists;
 mod nodes;
+mod openapi;
 mod safety;
 mod server;
 mod sessions_create;
