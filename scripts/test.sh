@@ -51,3 +51,12 @@ fi
 echo "== official SDK compatibility (tests/compat)"
 cargo build --locked -p vouch-server --bin vouch
 bash tests/compat/run.sh target/debug/vouch
+
+# Hostile input: schemathesis generates valid and invalid requests for every operation of
+# vouch's OpenAPI document (no 5xx, responses as documented), then libFuzzer runs the form
+# decoder and the expand parser for a bounded time (cargo-fuzz on stable via RUSTC_BOOTSTRAP).
+echo "== schemathesis against GET /openapi.json (tests/schemathesis)"
+bash tests/schemathesis/run.sh target/debug/vouch
+
+echo "== cargo fuzz: form decoder and expand parser (tests/fuzz)"
+bash tests/fuzz/run.sh
