@@ -54,6 +54,8 @@ echo "vouch at $BASE"
 "$VENV/bin/python" "$DIR/seed.py" "$BASE" "$KEY" "$TMP/schemathesis.toml"
 
 rc=0
+# From the temporary directory: schemathesis keeps a crash cache in ./.schemathesis.
+cd "$TMP"
 timeout "${ST_TIMEOUT:-300}" "$VENV/bin/st" --config-file "$TMP/schemathesis.toml" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $KEY" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance \
