@@ -16,7 +16,7 @@ use vouch_domain::session::Account;
 use crate::error::ApiError;
 use crate::form::{self, FormMap};
 use crate::params::Params;
-use crate::state::{mask_key, ApiConfig, AppState, KeyRing};
+use crate::state::{mask_key, ApiConfig, AppState};
 
 /// Facts about the current request that handlers record (for example in events).
 #[derive(Debug, Clone)]
@@ -91,18 +91,22 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authenticate(&parts.headers, &state.keys).map(Auth)
+        authenticate(&parts.headers, state).await.map(Auth)
     }
 }
 
-/// The account whose secret key the request carries.
-pub fn authenticate(headers: &HeaderMap, keys: &KeyRing) -> Result<Account, ApiError> {
+/// The account whose secret key the request carries: a configured key, else a key created
+/// at runtime and not revoked (looked up in the store, cached briefly per node).
+pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Account, ApiError> {
     let key = api_key(headers).ok_or(ApiError::MissingApiKey)?;
     if key.is_empty() {
         return Err(ApiError::MissingApiKey);
     }
-    keys.account(&key)
-        .cloned()
+    if let Some(account) = state.keys.account(&key) {
+        return Ok(account.clone());
+    }
+    crate::keys::lookup(state, &key)
+        .await?
         .ok_or_else(|| ApiError::InvalidApiKey {
             masked: mask_key(&key),
         })

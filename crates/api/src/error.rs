@@ -81,6 +81,14 @@ pub enum ApiError {
     EndpointDisabled {
         id: String,
     },
+    /// vouch extension: an API key of one mode cannot create a key of the other.
+    ApiKeyModeMismatch {
+        livemode: bool,
+    },
+    /// vouch extension: configured keys are revoked by changing the configuration.
+    ConfiguredKeyNotRevocable {
+        id: String,
+    },
     /// Anything else: a bug or an outage. The cause is logged, never sent.
     Internal(String),
 }
@@ -297,6 +305,32 @@ impl ApiError {
                     "The webhook endpoint {id} is disabled. Enable it to resend its deliveries."
                 ),
                 None,
+            ),
+            ApiError::ApiKeyModeMismatch { livemode } => {
+                let (have, other) = if *livemode {
+                    ("live", "test")
+                } else {
+                    ("test", "live")
+                };
+                invalid(
+                    BAD,
+                    None,
+                    format!(
+                        "A {have} mode key cannot create a {other} mode key: a created key \
+                         belongs to the account of the key that creates it, and has its mode."
+                    ),
+                    Some("mode".into()),
+                )
+            }
+            ApiError::ConfiguredKeyNotRevocable { id } => invalid(
+                BAD,
+                None,
+                format!(
+                    "The API key {id} comes from vouch's configuration and cannot be revoked \
+                     through the API. Remove it from the configuration (--api-key, \
+                     VOUCH_API_KEY, --api-key-file) and restart vouch."
+                ),
+                Some("id".into()),
             ),
             ApiError::RateLimited => Body {
                 status: StatusCode::TOO_MANY_REQUESTS,

@@ -138,7 +138,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !faults.rate_limit && !faults.any_fault() && header.is_none() {
         return next.run(req).await;
     }
-    let account = authenticate(req.headers(), &state.keys).ok();
+    let account = authenticate(req.headers(), &state).await.ok();
     if faults.rate_limit {
         if let Some(a) = &account {
             if !state

@@ -34,7 +34,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Some(Err(_)) => return ApiError::IdempotencyKeyTooLong.into_response(),
     };
     // Without a valid key the handler answers 401; nothing to claim.
-    let Ok(account) = authenticate(req.headers(), &state.keys) else {
+    let Ok(account) = authenticate(req.headers(), &state).await else {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();

@@ -8,6 +8,7 @@ pub mod form;
 pub mod handlers;
 pub mod idempotency;
 pub mod jobs;
+pub mod keys;
 pub mod params;
 pub mod render;
 pub mod render_webhooks;

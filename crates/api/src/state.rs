@@ -64,6 +64,10 @@ impl Default for ApiConfig {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     accounts: HashMap<String, Account>,
+    /// The key generated on first start, if it is one of these.
+    generated: Option<String>,
+    /// Keys created at runtime, looked up in the store (see [`crate::keys`]).
+    runtime: crate::keys::RuntimeKeys,
 }
 
 impl KeyRing {
@@ -95,7 +99,27 @@ impl KeyRing {
                 },
             );
         }
-        Ok(KeyRing { accounts })
+        Ok(KeyRing {
+            accounts,
+            ..KeyRing::default()
+        })
+    }
+
+    /// Marks `key` as the one generated on first start (listed with source `generated`).
+    pub fn set_generated(&mut self, key: &str) {
+        self.generated = Some(key.to_owned());
+    }
+
+    /// The configured key of an account, and whether it was generated on first start.
+    pub fn configured_key(&self, account_id: &str) -> Option<(&str, bool)> {
+        self.accounts
+            .iter()
+            .find(|(_, a)| a.id == account_id)
+            .map(|(k, _)| (k.as_str(), self.generated.as_deref() == Some(k.as_str())))
+    }
+
+    pub fn runtime(&self) -> &crate::keys::RuntimeKeys {
+        &self.runtime
     }
 
     pub fn account(&self, key: &str) -> Option<&Account> {

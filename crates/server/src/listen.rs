@@ -4,11 +4,13 @@
 //! deletes the endpoint.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::Value;
+
+use crate::cli::table::{clock, flush};
+use crate::cli::{CliError, Client, Connection};
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
@@ -19,81 +21,18 @@ pub struct ListenArgs {
     /// identity.verification_session.redacted unless it is named too.
     #[arg(long, short = 'e', value_delimiter = ',')]
     pub events: Vec<String>,
-    /// The running vouch.
-    #[arg(long, env = "VOUCH_URL", default_value = "http://127.0.0.1:12111")]
-    pub url: String,
-    /// A secret key of that vouch (the endpoint belongs to its account).
-    #[arg(long, env = "VOUCH_API_KEY", value_delimiter = ',')]
-    pub api_key: Vec<String>,
+    #[command(flatten)]
+    pub conn: Connection,
 }
 
 const POLL: Duration = Duration::from_millis(250);
 
 pub fn run(args: ListenArgs) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("vouch listen: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(listen(args)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("vouch listen: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    crate::cli::run(listen(args))
 }
 
-struct Api {
-    base: String,
-    key: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, String> {
-        let resp = req
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach vouch at {}: {}", self.base, e.without_url()))?;
-        let status = resp.status();
-        let body: Value = resp
-            .json()
-            .await
-            .map_err(|e| format!("unreadable answer from vouch: {}", e.without_url()))?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(body["error"]["message"]
-                .as_str()
-                .map_or_else(|| format!("vouch answered {status}"), str::to_owned))
-        }
-    }
-}
-
-async fn listen(args: ListenArgs) -> Result<(), String> {
-    let key = args
-        .api_key
-        .iter()
-        .map(|k| k.trim())
-        .find(|k| !k.is_empty())
-        .ok_or("a secret key is needed: --api-key sk_test_… (or VOUCH_API_KEY)")?
-        .to_owned();
-    let api = Api {
-        base: args.url.trim_end_matches('/').to_owned(),
-        key,
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())?,
-    };
+async fn listen(args: ListenArgs) -> Result<(), CliError> {
+    let api = Client::new(&args.conn)?;
     let events: Vec<String> = if args.events.iter().all(|e| e.trim().is_empty()) {
         vec!["*".to_owned()]
     } else {
@@ -106,13 +45,7 @@ async fn listen(args: ListenArgs) -> Result<(), String> {
     for (i, e) in events.iter().enumerate() {
         form.push((format!("enabled_events[{i}]"), e.clone()));
     }
-    let created = api
-        .send(
-            api.http
-                .post(format!("{}/v1/webhook_endpoints", api.base))
-                .form(&form),
-        )
-        .await?;
+    let created = api.post("/v1/webhook_endpoints", &form).await?;
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     let secret = created["secret"].as_str().unwrap_or_default();
     println!(
@@ -127,13 +60,7 @@ async fn listen(args: ListenArgs) -> Result<(), String> {
         r = follow(&api, &id, &args.forward_to) => r,
         _ = crate::shutdown_signal() => Ok(()),
     };
-    let removed = api
-        .send(
-            api.http
-                .delete(format!("{}/v1/webhook_endpoints/{id}", api.base)),
-        )
-        .await;
-    match removed {
+    match api.delete(&format!("/v1/webhook_endpoints/{id}")).await {
         Ok(_) => println!("> Removed webhook endpoint {id}."),
         Err(e) => eprintln!("vouch listen: could not remove webhook endpoint {id}: {e}"),
     }
@@ -142,17 +69,15 @@ async fn listen(args: ListenArgs) -> Result<(), String> {
 }
 
 /// Prints each new delivery attempt to the endpoint, oldest first, until cancelled.
-async fn follow(api: &Api, endpoint: &str, target: &str) -> Result<(), String> {
+async fn follow(api: &Client, endpoint: &str, target: &str) -> Result<(), CliError> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut warned = false;
     loop {
-        let listed = api
-            .send(
-                api.http
-                    .get(format!("{}/v1/vouch/webhook_deliveries", api.base))
-                    .query(&[("webhook_endpoint", endpoint), ("limit", "100")]),
-            )
-            .await;
+        let query = [
+            ("webhook_endpoint".to_owned(), endpoint.to_owned()),
+            ("limit".to_owned(), "100".to_owned()),
+        ];
+        let listed = api.get("/v1/vouch/webhook_deliveries", &query).await;
         match listed {
             Ok(list) => {
                 warned = false;
@@ -193,16 +118,6 @@ fn line(delivery: &Value, attempt: &Value, target: &str) -> String {
         delivery["event_type"].as_str().unwrap_or_default(),
         delivery["event"].as_str().unwrap_or_default(),
     )
-}
-
-/// `HH:MM:SS` (UTC) of a unix time.
-fn clock(unix: i64) -> String {
-    let s = unix.rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-}
-
-fn flush() {
-    let _ = std::io::stdout().flush();
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `vouch`: a Stripe Identity-compatible verification server in one binary.
 
+mod cli;
 mod config;
 mod faults_config;
 mod listen;
@@ -10,7 +11,7 @@ mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tokio::sync::watch;
 use vouch_api::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
 use vouch_domain::ids::random_alnum;
@@ -42,6 +43,16 @@ enum Command {
     Migrate(ServeArgs),
     /// Forward a running vouch's events to a local URL, like `stripe listen`.
     Listen(listen::ListenArgs),
+    /// Sessions of a running vouch: list, show, verify, unverify, cancel, redact.
+    Sessions(cli::sessions::SessionsArgs),
+    /// Events of a running vouch: tail.
+    Events(cli::events::EventsArgs),
+    /// Webhook endpoints and deliveries of a running vouch: list, deliveries, resend.
+    Webhooks(cli::webhooks::WebhooksArgs),
+    /// Secret keys of a running vouch: create, list, revoke.
+    Keys(cli::keys::KeysArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cli::CompletionsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +64,11 @@ fn main() -> std::process::ExitCode {
         }
         Command::Serve(args) => run(args, |config| Box::pin(serve(config))),
         Command::Listen(args) => listen::run(args),
+        Command::Sessions(args) => cli::run(cli::sessions::run(args)),
+        Command::Events(args) => cli::run(cli::events::run(args)),
+        Command::Webhooks(args) => cli::run(cli::webhooks::run(args)),
+        Command::Keys(args) => cli::run(cli::keys::run(args)),
+        Command::Completions(args) => cli::completions(&args, Cli::command()),
         Command::Migrate(args) => run(args, |config| {
             Box::pin(async move {
                 open_store(&config).await?;
@@ -129,7 +145,10 @@ async fn serve(config: Config) -> Result<(), String> {
     } else {
         false
     };
-    let keyring = KeyRing::new(keys.iter().map(String::as_str))?;
+    let mut keyring = KeyRing::new(keys.iter().map(String::as_str))?;
+    if let (true, Some(key)) = (generated, keys.last()) {
+        keyring.set_generated(key);
+    }
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await

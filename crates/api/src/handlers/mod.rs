@@ -1,5 +1,6 @@
 //! One file per resource; what they share lives here.
 
+pub mod api_keys;
 pub mod events;
 pub mod reports;
 pub mod sessions;

@@ -918,9 +918,18 @@ pub fn with_query(path: &str, query: &str) -> String {
 
 /// Run the binary with plain arguments (no server), returning (status, stdout, stderr).
 pub async fn run_cli(args: &[&str]) -> (ExitStatus, String, String) {
+    run_cli_env(args, &[]).await
+}
+
+/// Run the binary with arguments and these `VOUCH_*` variables (and no others), returning
+/// (status, stdout, stderr).
+pub async fn run_cli_env(args: &[&str], envs: &[(&str, &str)]) -> (ExitStatus, String, String) {
     let mut cmd = Command::new(BIN);
     clean_env(&mut cmd);
-    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    cmd.envs(envs.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
         .await
         .unwrap_or_else(|_| panic!("vouch {args:?} did not finish in 30s"))
@@ -930,6 +939,13 @@ pub async fn run_cli(args: &[&str]) -> (ExitStatus, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A `Command` for the binary with no inherited `VOUCH_*` variables.
+pub fn cli_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    clean_env(&mut cmd);
+    cmd
 }
 
 /// Send raw bytes over a fresh TCP connection and return everything the server answers

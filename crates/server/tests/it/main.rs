@@ -8,6 +8,7 @@ mod pg;
 mod png;
 
 mod auth;
+mod cli;
 mod concurrency;
 mod documented;
 mod errors;
