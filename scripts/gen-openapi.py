@@ -243,6 +243,41 @@ HEALTH_SCHEMA = {
 
 DELIVERY_PARAM = path_param("delivery", "The delivery's id (`whdel_…`).")
 
+API_KEY_SCHEMA = {
+    "title": "VouchApiKey",
+    "description": "A secret API key of the caller's account (vouch extension). The secret "
+                   "itself appears only in the create response.",
+    "type": "object",
+    "required": ["created", "id", "last4", "livemode", "mode", "name", "object", "revoked",
+                 "revoked_at", "source"],
+    "properties": {
+        "id": STRING,
+        "object": {"type": "string", "enum": ["vouch.api_key"]},
+        "created": {"type": "integer", "format": "unix-time", "nullable": True},
+        "last4": STRING,
+        "livemode": {"type": "boolean"},
+        "mode": {"type": "string", "enum": ["test", "live"]},
+        "name": {"type": "string", "nullable": True},
+        "revoked": {"type": "boolean"},
+        "revoked_at": {"type": "integer", "format": "unix-time", "nullable": True},
+        "secret": {"type": "string", "description": "Only in the create response."},
+        "source": {"type": "string", "enum": ["config", "generated", "created"]},
+    },
+    **EXT,
+}
+
+API_KEY_LIST_SCHEMA = {
+    "title": "VouchApiKeyList",
+    "type": "object",
+    "required": ["data", "has_more", "object", "url"],
+    "properties": {
+        "data": {"type": "array", "items": ref("vouch.api_key")},
+        "has_more": {"type": "boolean"},
+        "object": {"type": "string", "enum": ["list"]},
+        "url": {"type": "string", "pattern": "^/v1/vouch/api_keys"},
+    },
+}
+
 
 def overlay(spec):
     session_param = "The VerificationSession's id."
@@ -291,6 +326,32 @@ def overlay(spec):
                 parameters=[DELIVERY_PARAM], body=form_body({"expand": EXPAND_PROPERTY}),
                 response=json_response(ref("vouch.webhook_delivery"))),
         },
+        "/v1/vouch/api_keys": {
+            "get": operation(
+                "GetVouchApiKeys", "List API keys (vouch extension)",
+                "The caller's account's keys: the configured or generated one, then those "
+                "created through this API (revoked ones included). Never the secrets.",
+                parameters=[EXPAND_PARAM], response=json_response(API_KEY_LIST_SCHEMA)),
+            "post": operation(
+                "PostVouchApiKeys", "Create an API key (vouch extension)",
+                "A new secret key for the caller's account, in the caller's mode (key "
+                "rotation). The secret is in this response only.",
+                body=form_body({
+                    "expand": EXPAND_PROPERTY,
+                    "mode": {"type": "string", "enum": ["test", "live"]},
+                    "name": {"type": "string", "maxLength": 200},
+                }),
+                response=json_response(ref("vouch.api_key"))),
+        },
+        "/v1/vouch/api_keys/{id}/revoke": {
+            "post": operation(
+                "PostVouchApiKeysIdRevoke", "Revoke an API key (vouch extension)",
+                "The key stops working (within a few seconds on other nodes). Configured keys "
+                "cannot be revoked here.",
+                parameters=[path_param("id", "The key's id (`key_…`).")],
+                body=form_body({"expand": EXPAND_PROPERTY}),
+                response=json_response(ref("vouch.api_key"))),
+        },
         "/healthz": {
             "get": {
                 "summary": "Health check (vouch extension)",
@@ -316,7 +377,7 @@ def overlay(spec):
         },
     }
     paths.update(hosted_page())
-    schemas = {"vouch.webhook_delivery": DELIVERY_SCHEMA}
+    schemas = {"vouch.webhook_delivery": DELIVERY_SCHEMA, "vouch.api_key": API_KEY_SCHEMA}
     return paths, schemas
 
 

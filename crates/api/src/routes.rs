@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, MethodRouter};
 
 use crate::handlers::{
-    events, reports, sessions, test_helpers, webhook_deliveries, webhook_endpoints,
+    api_keys, events, reports, sessions, test_helpers, webhook_deliveries, webhook_endpoints,
 };
 use crate::state::AppState;
 
@@ -104,6 +104,11 @@ pub const ROUTES: &[Route] = &[
     }),
     route("POST", "/v1/vouch/webhook_deliveries/{id}/resend", || {
         post(webhook_deliveries::resend)
+    }),
+    route("POST", "/v1/vouch/api_keys", || post(api_keys::create)),
+    route("GET", "/v1/vouch/api_keys", || get(api_keys::list)),
+    route("POST", "/v1/vouch/api_keys/{id}/revoke", || {
+        post(api_keys::revoke)
     }),
 ];
 

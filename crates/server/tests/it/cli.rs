@@ -377,3 +377,102 @@ async fn completions_for_each_shell() {
     let (status, _, _) = run_cli(&["completions", "tcsh"]).await;
     assert_eq!(status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn keys_create_rotate_and_revoke() {
+    let app = TestApp::spawn().await;
+    let session = id(&app.create_ok("type=document").await);
+
+    let created = json(&app, &["keys", "create", "--name", "rotation"]).await;
+    let secret = created["secret"].as_str().expect("secret once").to_owned();
+    let key_id = id(&created);
+    assert!(secret.starts_with("sk_test_"), "{created}");
+    assert_eq!(created["source"], "created");
+    assert_eq!(created["last4"], &secret[secret.len() - 4..]);
+
+    // The new key is the same account: it sees the same sessions.
+    let (status, out, err) = cli(&app, &secret, &["sessions", "list"]).await;
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(out.contains(&session), "{out}");
+    let made = app.create_session_as(&secret, "type=document").await.ok();
+    let (_, out, _) = cli(&app, &app.test_key, &["sessions", "list"]).await;
+    assert!(out.contains(made["id"].as_str().unwrap()), "{out}");
+
+    // Listed (never with the secret), beside the configured key.
+    let list = json(&app, &["keys", "list"]).await;
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{list}");
+    assert_eq!(data[0]["source"], "config");
+    assert_eq!(data[1]["id"], key_id.as_str());
+    assert_eq!(data[1]["name"], "rotation");
+    assert_eq!(data[1]["revoked"], false);
+    assert!(!list.to_string().contains(&secret));
+    let table = ok(&app, &["keys", "list"]).await;
+    assert!(
+        table.contains(&key_id) && table.contains("rotation"),
+        "{table}"
+    );
+    // The live account does not see the test account's keys.
+    let (_, live, _) = cli(&app, &app.live_key, &["keys", "list", "--json"]).await;
+    assert!(!live.contains(&key_id), "{live}");
+
+    // Same mode only; configured keys cannot be revoked here.
+    let (status, _, err) = cli(&app, &app.test_key, &["keys", "create", "--mode", "live"]).await;
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot create a live mode key"), "{err}");
+    let config_id = data[0]["id"].as_str().unwrap();
+    let (status, _, err) = cli(&app, &app.test_key, &["keys", "revoke", config_id]).await;
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot be revoked through the API"), "{err}");
+    let (status, _, err) = cli(&app, &app.test_key, &["keys", "revoke", "key_missing"]).await;
+    assert_eq!(status.code(), Some(1), "{err}");
+
+    // Revoked: 401 like an unknown key (at once on this node).
+    let revoked = json(&app, &["keys", "revoke", &key_id]).await;
+    assert_eq!(revoked["revoked"], true);
+    assert!(revoked["revoked_at"].is_i64());
+    let (status, _, err) = cli(&app, &secret, &["sessions", "list"]).await;
+    assert_eq!(status.code(), Some(4), "{err}");
+    let refused = app.list_sessions_as(&secret, "").await;
+    refused.assert_status(401);
+}
+
+#[tokio::test]
+async fn revoke_reaches_another_node_within_the_cache_window() {
+    let app = TestApp::spawn().await;
+    let peer = app.peer().await;
+    let created = json(&app, &["keys", "create"]).await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    // The peer learns the key from the shared database (and caches it).
+    peer.list_sessions_as(&secret, "").await.assert_status(200);
+    json(&app, &["keys", "revoke", &id(&created)]).await;
+    app.list_sessions_as(&secret, "").await.assert_status(401);
+    // vouch_api::keys::CACHE_TTL is 5 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let status = peer.list_sessions_as(&secret, "").await.status;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "peer still accepts a revoked key"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn generated_key_is_listed_as_generated() {
+    let app = TestApp::builder().without_api_keys().spawn().await;
+    let logs = app.logs();
+    let key = logs
+        .split_whitespace()
+        .find(|w| w.starts_with("sk_test_"))
+        .expect("generated key in the banner")
+        .to_owned();
+    let (status, out, err) = cli(&app, &key, &["keys", "list", "--json"]).await;
+    assert_eq!(status.code(), Some(0), "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list["data"][0]["source"], "generated");
+}
