@@ -38,6 +38,15 @@ if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
   fi
 fi
 
+# axe-core for the dashboard's accessibility checks in the browser tests, pinned in
+# tests/browser-deps/package-lock.json (its node_modules/ is git-ignored).
+if command -v npm >/dev/null; then
+  echo "== npm ci in tests/browser-deps (axe-core)"
+  (cd tests/browser-deps && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "npm not found: the dashboard's axe-core checks will say SKIPPED unless required"
+fi
+
 echo "== cargo test (unit, storage contract, HTTP integration on SQLite)"
 cargo test --workspace --locked
 

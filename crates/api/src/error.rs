@@ -467,6 +467,20 @@ impl ApiError {
             _ => true,
         }
     }
+
+    /// The HTTP status and Stripe's message, for pages that show an error to a person (the
+    /// dashboard). An internal error is logged and answered with an opaque message.
+    pub fn status_and_message(&self) -> (StatusCode, String) {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(cause = %cause, "internal error");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side; please try again.".into(),
+            );
+        }
+        let b = self.body();
+        (b.status, b.message)
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -133,6 +133,14 @@ impl KeyRing {
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
     }
+
+    /// The configured accounts, test mode first, then by id (the dashboard's account choice).
+    pub fn accounts(&self) -> Vec<Account> {
+        let mut all: Vec<Account> = self.accounts.values().cloned().collect();
+        all.sort_by(|a, b| (a.livemode, &a.id).cmp(&(b.livemode, &b.id)));
+        all.dedup();
+        all
+    }
 }
 
 /// A stable account id for a key: `acct_` and 24 hex digits of its SHA-256.

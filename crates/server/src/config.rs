@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Events and webhook delivery.
     #[command(flatten)]
     pub webhooks: crate::webhook_config::WebhookArgs,
+    /// The dashboard's operator password.
+    #[command(flatten)]
+    pub dashboard: crate::dashboard_config::DashboardArgs,
 }
 
 /// The file's shape; every key optional.
@@ -83,6 +86,7 @@ struct FileConfig {
     webhooks: Option<crate::webhook_config::WebhookFile>,
     test_mode: Option<crate::test_mode_config::TestModeFile>,
     faults: Option<crate::faults_config::FaultFile>,
+    dashboard: Option<crate::dashboard_config::DashboardFile>,
 }
 
 /// Where the data lives.
@@ -117,6 +121,8 @@ pub struct Config {
     pub webhooks: crate::webhook_config::WebhookSettings,
     pub test_mode: crate::test_mode_config::TestModeSettings,
     pub faults: vouch_api::faults::FaultConfig,
+    /// The dashboard's operator password, if any.
+    pub dashboard_password: Option<String>,
 }
 
 impl Config {
@@ -210,6 +216,7 @@ impl Config {
                 file.webhooks,
                 defaults.webhooks,
             )?,
+            dashboard_password: crate::dashboard_config::resolve(args.dashboard, file.dashboard)?,
         })
     }
 

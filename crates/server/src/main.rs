@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod dashboard_config;
 mod faults_config;
 mod listen;
 mod test_mode_config;
@@ -184,7 +185,12 @@ async fn serve(config: Config) -> Result<(), String> {
     let page = vouch_web::PageConfig {
         max_image_bytes: config.max_image_bytes,
     };
-    let app = vouch_api::router(state.clone()).merge(vouch_web::router(state, page));
+    let dashboard = vouch_web::dashboard::DashboardConfig {
+        operator_password: config.dashboard_password.clone(),
+    };
+    let app = vouch_api::router(state.clone())
+        .merge(vouch_web::dashboard::router(state.clone(), dashboard))
+        .merge(vouch_web::router(state, page));
     tracing::info!(address = %local, "listening");
     let header_timeout = Duration::from_millis(config.client_timeout_ms.unsigned_abs());
     serve_http(listener, app, header_timeout).await;

@@ -205,4 +205,7 @@ pub trait Store: WebhookStore + ApiKeyStore + Send + Sync {
     /// Sessions the background worker must visit at `now_ms` (a pending verification outcome
     /// or redaction is due): (account, id), oldest first.
     async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
+
+    /// How many sessions the account has in each status (statuses with none are left out).
+    async fn session_counts(&self, account: &str) -> Result<Vec<(Status, u64)>>;
 }

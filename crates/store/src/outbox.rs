@@ -85,6 +85,8 @@ pub struct EventFilter {
     pub created: CreatedRange,
     /// `true`: every delivery succeeded (or there was none); `false`: some did not.
     pub delivery_success: Option<bool>,
+    /// Only the events of this session (a `vs_…` id); the dashboard's timeline.
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +310,9 @@ pub(crate) fn events_query(
         ));
     }
     conds.extend(created_conditions("created", &filter.created));
+    if let Some(session) = &filter.session {
+        conds.push(("session_id = ?".into(), vec![Arg::Text(session.clone())]));
+    }
     match filter.delivery_success {
         Some(true) => conds.push(("pending_webhooks = 0".into(), vec![])),
         Some(false) => conds.push(("pending_webhooks > 0".into(), vec![])),

@@ -666,4 +666,21 @@ impl Store for PostgresStore {
             })
             .collect())
     }
+
+    async fn session_counts(
+        &self,
+        account: &str,
+    ) -> Result<Vec<(vouch_domain::session::Status, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT status, COUNT(*) FROM sessions WHERE account = $1 GROUP BY status",
+                &[&account],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(crate::query::session_counts(
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+        ))
+    }
 }

@@ -4,6 +4,21 @@ use vouch_domain::session::WireEnum;
 
 use crate::{CreatedRange, ReportFilter, SessionFilter};
 
+/// Sessions per status of one account (served by `sessions_by_status`).
+pub(crate) const SESSION_COUNTS: &str =
+    "SELECT status, COUNT(*) FROM sessions WHERE account = ? GROUP BY status";
+
+/// Reads `session_counts` rows; a status vouch does not know is skipped.
+pub(crate) fn session_counts(
+    rows: Vec<(String, i64)>,
+) -> Vec<(vouch_domain::session::Status, u64)> {
+    rows.into_iter()
+        .filter_map(|(status, n)| {
+            vouch_domain::session::Status::from_wire(&status).map(|s| (s, n.max(0) as u64))
+        })
+        .collect()
+}
+
 /// A bound value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Arg {

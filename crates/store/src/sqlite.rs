@@ -777,6 +777,25 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn session_counts(
+        &self,
+        account: &str,
+    ) -> Result<Vec<(vouch_domain::session::Status, u64)>> {
+        let account = account.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(crate::query::SESSION_COUNTS)
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![account], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(unavailable)?
+                .collect::<rusqlite::Result<Vec<(String, i64)>>>()
+                .map_err(unavailable)?;
+            Ok(crate::query::session_counts(rows))
+        })
+        .await
+    }
 }
 
 fn sql_value(arg: Arg) -> rusqlite::types::Value {

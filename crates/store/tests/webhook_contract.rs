@@ -652,6 +652,28 @@ async fn event_lists_filter_and_page(mut f: Fixture) {
     assert_eq!(ids(&list(success(false)).await), vec![s2[1].id.to_string()]);
     assert_eq!(ids(&list(success(true)).await).len(), 3);
 
+    // One session's events (the dashboard's timeline).
+    let of = |id: &str| EventFilter {
+        session: Some(id.to_owned()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        ids(&list(of(s2[0].session.id.as_str())).await),
+        vec![s2[1].id.to_string(), s2[0].id.to_string()]
+    );
+    assert!(list(of("vs_0000000000000000000000")).await.items.is_empty());
+    // Sessions per status (the events above are not transitions: all still requires_input).
+    assert_eq!(
+        f.store.session_counts(A).await.unwrap(),
+        vec![(vouch_domain::session::Status::RequiresInput, 3)]
+    );
+    assert!(f
+        .store
+        .session_counts("acct_none")
+        .await
+        .unwrap()
+        .is_empty());
+
     // Pages in both directions, by limit + 1.
     let first = f
         .store

@@ -14,7 +14,10 @@
 //! | `POST /verify/{token}/submit` | submits: the link is used from here on |
 //! | `GET /verify/{token}/status[.json]` | processing, then the outcome |
 //! | `GET /verify-static/page.{css,js}` | the page's assets |
+//!
+//! The dashboard (`/dashboard`, [`dashboard::router`]) is merged next to it.
 
+pub mod dashboard;
 pub mod form;
 pub mod html;
 pub mod images;

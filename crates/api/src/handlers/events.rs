@@ -96,6 +96,7 @@ pub async fn list(
         types,
         created: created_range(&mut p)?,
         delivery_success: non_empty(p.take_bool("delivery_success")?, "delivery_success")?,
+        session: None,
     };
     let cursor = cursor(&mut p)?;
     p.finish()?;

@@ -84,7 +84,8 @@ pub(crate) fn parse_report_id(raw: &str, param: &'static str) -> Result<ReportId
 
 /// Applies the command to the session through the state machine, inside the store's
 /// transaction with the session locked, and commits the outcome with its events and report.
-pub(crate) async fn mutate(
+/// (Also what the dashboard's actions call.)
+pub async fn mutate(
     state: &AppState,
     account: &str,
     id: &SessionId,

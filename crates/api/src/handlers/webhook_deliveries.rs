@@ -73,10 +73,22 @@ pub async fn resend(
 ) -> Result<Json<Value>, ApiError> {
     no_expand(&mut p, false)?;
     p.finish()?;
-    let original = load(&state, &account.id, &id).await?;
+    Ok(Json(delivery(
+        &resend_delivery(&state, &account.id, &id).await?,
+    )))
+}
+
+/// A new delivery of the delivery's event to the same endpoint, due now, with a fresh retry
+/// schedule (also what the dashboard's Resend button calls).
+pub async fn resend_delivery(
+    state: &AppState,
+    account: &str,
+    id: &str,
+) -> Result<Delivery, ApiError> {
+    let original = load(state, account, id).await?;
     let endpoint = state
         .store
-        .get_webhook_endpoint(&account.id, &original.endpoint_id)
+        .get_webhook_endpoint(account, &original.endpoint_id)
         .await?
         .ok_or_else(|| no_such::<WebhookEndpointKind>(original.endpoint_id.as_str(), "id"))?;
     if endpoint.disabled {
@@ -86,7 +98,7 @@ pub async fn resend(
     }
     if state
         .store
-        .get_event(&account.id, &original.event_id)
+        .get_event(account, &original.event_id)
         .await?
         .is_none()
     {
@@ -103,7 +115,7 @@ pub async fn resend(
         ..original
     };
     state.store.insert_delivery(&fresh).await?;
-    Ok(Json(delivery(&fresh)))
+    Ok(fresh)
 }
 
 async fn load(state: &AppState, account: &str, id: &str) -> Result<Delivery, ApiError> {

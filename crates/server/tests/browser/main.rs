@@ -16,6 +16,8 @@ mod pg;
 #[path = "../it/png.rs"]
 mod png;
 
+mod dashboard;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};

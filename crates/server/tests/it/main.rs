@@ -10,6 +10,7 @@ mod png;
 mod auth;
 mod cli;
 mod concurrency;
+mod dashboard;
 mod documented;
 mod errors;
 mod faults;
