@@ -8,9 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::Verdict;
 use crate::event::EventType;
 use crate::ids::{random_alnum, ReportId, SessionId};
-use crate::outputs::{TestPerson, VerifiedOutputs};
+use crate::outputs::{TestPerson, VerifiedOutputs, VerifiedPerson};
 use crate::report::{last_error, Report};
 use crate::session::{ErrorCode, Session, Status};
 use crate::transition::{Ctx, DomainError, Outcome};
@@ -27,6 +28,13 @@ pub enum AttemptOutcome {
     Verified { person: Box<TestPerson> },
     /// A check failed with this code.
     Failed { code: ErrorCode },
+    /// Live mode: the verifier's verdict and the data it backs. Verified when the verdict is;
+    /// otherwise `requires_input` with the verdict's `last_error`. The report carries each
+    /// check as the verdict decided it.
+    Checked {
+        verdict: Verdict,
+        person: Box<VerifiedPerson>,
+    },
 }
 
 /// An attempt in `processing`, applied at `due_ms`.
@@ -248,21 +256,24 @@ fn finish(
     let (mut report, kind) = match outcome {
         AttemptOutcome::Verified { person } => {
             let report = Report::verified(&session, report_id, ctx.now(), &person);
-            session.verified_outputs = Some(verified_outputs(&session, &person));
-            session.last_error = None;
-            session.status = Status::Verified;
-            session.client_secret = None;
-            session.url_token = None;
-            (report, EventType::Verified)
+            let outputs = verified_outputs(&session, &person);
+            (report, set_verified(&mut session, outputs))
         }
         AttemptOutcome::Failed { code } => {
             let person = TestPerson::default();
             let report = Report::failed(&session, report_id, ctx.now(), &person, code);
-            session.last_error = Some(last_error(code));
-            session.status = Status::RequiresInput;
-            // The used link stays dead; retrieving the session mints fresh ones.
-            session.url_used = true;
-            (report, EventType::RequiresInput)
+            (report, set_failed(&mut session, code))
+        }
+        AttemptOutcome::Checked { verdict, person } => {
+            let report = Report::checked(&session, report_id, ctx.now(), &verdict, &person);
+            let kind = match verdict.last_error {
+                None => {
+                    let outputs = checked_outputs(&session, &person);
+                    set_verified(&mut session, outputs)
+                }
+                Some(code) => set_failed(&mut session, code),
+            };
+            (report, kind)
         }
     };
     report.attach_evidence(evidence);
@@ -271,6 +282,25 @@ fn finish(
     let mut out = Outcome::changed(session, vec![event]);
     out.report = Some(report);
     out
+}
+
+/// The session verified with these outputs; its secrets are no longer needed.
+fn set_verified(session: &mut Session, outputs: VerifiedOutputs) -> EventType {
+    session.verified_outputs = Some(outputs);
+    session.last_error = None;
+    session.status = Status::Verified;
+    session.client_secret = None;
+    session.url_token = None;
+    EventType::Verified
+}
+
+/// The session back to `requires_input` with `code`. The used link stays dead; retrieving
+/// the session mints fresh ones.
+fn set_failed(session: &mut Session, code: ErrorCode) -> EventType {
+    session.last_error = Some(last_error(code));
+    session.status = Status::RequiresInput;
+    session.url_used = true;
+    EventType::RequiresInput
 }
 
 fn verified_outputs(session: &Session, person: &TestPerson) -> VerifiedOutputs {
@@ -285,6 +315,24 @@ fn verified_outputs(session: &Session, person: &TestPerson) -> VerifiedOutputs {
         last_name: Some(person.last_name.clone()),
         phone: None,
         sex: session.checks_document().then(|| person.sex.clone()),
+        unparsed_place_of_birth: None,
+        unparsed_sex: None,
+    }
+}
+
+/// The verified outputs of a live verification: only what the verifier backed.
+fn checked_outputs(session: &Session, person: &VerifiedPerson) -> VerifiedOutputs {
+    let with_id_number = session.checks_id_number();
+    VerifiedOutputs {
+        address: person.address.clone(),
+        dob: person.dob,
+        email: None,
+        first_name: person.first_name.clone(),
+        id_number: person.id_number.clone().filter(|_| with_id_number),
+        id_number_type: person.id_number_type.clone().filter(|_| with_id_number),
+        last_name: person.last_name.clone(),
+        phone: None,
+        sex: person.sex.clone().filter(|_| session.checks_document()),
         unparsed_place_of_birth: None,
         unparsed_sex: None,
     }

@@ -146,3 +146,89 @@ fn a_code_that_does_not_fit_is_refused_and_leaves_the_link_usable() {
     assert!(matches!(err, DomainError::CodeDoesNotFit { .. }));
     assert_eq!(s.live_url_token(T0), Some(token.as_str()));
 }
+
+fn checked(verdict: crate::checks::Verdict) -> AttemptOutcome {
+    AttemptOutcome::Checked {
+        verdict,
+        person: Box::new(crate::outputs::VerifiedPerson {
+            first_name: Some("ANNA MARIA".into()),
+            last_name: Some("ERIKSSON".into()),
+            ..Default::default()
+        }),
+    }
+}
+
+#[test]
+fn a_checked_outcome_reports_each_check_as_the_verdict_decided_it() {
+    use crate::checks::{CheckResult, Verdict};
+    use crate::report::CheckStatus;
+    let mut rng = StdRng::seed_from_u64(7);
+    let s = selfie_session(&mut rng);
+    let token = s.url_token.clone().unwrap();
+    let verdict = Verdict::from_checks(
+        Some(CheckResult::Verified),
+        None,
+        Some(CheckResult::Unverified(ErrorCode::SelfieUnverifiedOther)),
+    );
+    let out = at(s, submit(&token, checked(verdict), None), T0, &mut rng).unwrap();
+    assert_eq!(out.session.status, Status::RequiresInput);
+    assert_eq!(
+        out.session.last_error.as_ref().unwrap().code,
+        ErrorCode::SelfieUnverifiedOther
+    );
+    assert_eq!(out.session.verified_outputs, None);
+    let report = out.report.unwrap();
+    let doc = report.document.unwrap();
+    assert_eq!(doc.status, CheckStatus::Verified);
+    assert_eq!(doc.last_name.as_deref(), Some("ERIKSSON"));
+    assert_eq!(doc.address, None, "nothing that was not verified");
+    assert_eq!(doc.files, ["file_front"]);
+    let selfie = report.selfie.unwrap();
+    assert_eq!(selfie.status, CheckStatus::Unverified);
+    assert_eq!(selfie.error.unwrap().code, ErrorCode::SelfieUnverifiedOther);
+    assert_eq!(report.id_number, None);
+}
+
+#[test]
+fn a_checked_age_failure_is_processed_and_reported() {
+    use crate::checks::{CheckResult, Verdict};
+    use crate::report::CheckStatus;
+    let mut rng = StdRng::seed_from_u64(8);
+    let s = selfie_session(&mut rng);
+    let token = s.url_token.clone().unwrap();
+    let verdict = Verdict {
+        document: Some(CheckResult::Unverified(ErrorCode::DocumentUnverifiedOther)),
+        id_number: None,
+        selfie: Some(CheckResult::Unverified(ErrorCode::SelfieUnverifiedOther)),
+        last_error: Some(ErrorCode::UnderSupportedAge),
+    };
+    let out = at(s, submit(&token, checked(verdict), None), T0, &mut rng).unwrap();
+    let kinds: Vec<_> = out.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventType::Processing, EventType::RequiresInput]);
+    assert_eq!(
+        out.session.last_error.as_ref().unwrap().code,
+        ErrorCode::UnderSupportedAge
+    );
+    let doc = out.report.unwrap().document.unwrap();
+    assert_eq!(doc.status, CheckStatus::Unverified);
+    assert_eq!(doc.error.unwrap().code, ErrorCode::DocumentUnverifiedOther);
+    assert_eq!(doc.first_name, None);
+}
+
+#[test]
+fn a_checked_pass_verifies_with_only_the_backed_data() {
+    use crate::checks::{CheckResult, Verdict};
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut s = selfie_session(&mut rng);
+    s.options = SessionOptions::default();
+    let token = s.url_token.clone().unwrap();
+    let verdict = Verdict::from_checks(Some(CheckResult::Verified), None, None);
+    let out = at(s, submit(&token, checked(verdict), None), T0, &mut rng).unwrap();
+    assert_eq!(out.session.status, Status::Verified);
+    let outputs = out.session.verified_outputs.unwrap();
+    assert_eq!(outputs.first_name.as_deref(), Some("ANNA MARIA"));
+    assert_eq!(outputs.address, None);
+    assert_eq!(outputs.dob, None);
+    assert_eq!(outputs.id_number, None);
+    assert_eq!(out.report.unwrap().selfie, None);
+}

@@ -29,6 +29,25 @@ impl Date {
         month: 1,
         year: 1,
     };
+
+    /// The UTC calendar date of a Unix time in milliseconds.
+    pub fn from_unix_ms(ms: i64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let z = ms.div_euclid(86_400_000) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            day: u32::try_from(day).unwrap_or(1),
+            month: u32::try_from(month).unwrap_or(1),
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+        }
+    }
 }
 
 /// `verified_outputs` (`gelato_verified_outputs`). `sex` holds the wire value (`[redacted]`,
@@ -101,6 +120,25 @@ impl Default for TestPerson {
     }
 }
 
+/// The person data a live-mode verification backed: only what a check that passed actually
+/// verified (for the built-in verifier, what the machine-readable zone and the ID number
+/// carry). Anything not verified stays `None` and is reported as `null`, never made up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedPerson {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub dob: Option<Date>,
+    pub address: Option<Address>,
+    pub id_number: Option<String>,
+    pub id_number_type: Option<String>,
+    /// `female`, `male` or `unknown`.
+    pub sex: Option<String>,
+    pub document_number: Option<String>,
+    pub document_expiration: Option<Date>,
+    pub document_issued: Option<Date>,
+    pub issuing_country: Option<String>,
+}
+
 /// Replace a present string with the placeholder; absent stays absent.
 pub fn redact_str(v: &mut Option<String>) {
     if v.is_some() {
@@ -140,5 +178,22 @@ impl VerifiedOutputs {
         redact_str(&mut self.sex);
         redact_str(&mut self.unparsed_place_of_birth);
         redact_str(&mut self.unparsed_sex);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_ms_read_as_utc_calendar_dates() {
+        let d = |year, month, day| Date { day, month, year };
+        assert_eq!(Date::from_unix_ms(0), d(1970, 1, 1));
+        assert_eq!(Date::from_unix_ms(-1), d(1969, 12, 31));
+        // 2000-02-29T23:59:59.999Z and the next millisecond.
+        assert_eq!(Date::from_unix_ms(951_868_799_999), d(2000, 2, 29));
+        assert_eq!(Date::from_unix_ms(951_868_800_000), d(2000, 3, 1));
+        // 2026-06-01T12:00:00Z.
+        assert_eq!(Date::from_unix_ms(1_780_315_200_000), d(2026, 6, 1));
     }
 }

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::{CheckResult, Verdict};
 use crate::ids::{ReportId, SessionId};
-use crate::outputs::{redact_date, redact_str, Address, Date, TestPerson};
+use crate::outputs::{redact_date, redact_str, Address, Date, TestPerson, VerifiedPerson};
 use crate::session::{DocumentOptions, DocumentType, ErrorCode, LastError, Session, SessionType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +115,16 @@ impl Report {
             selfie: None,
         });
         Report {
+            document,
+            id_number,
+            selfie,
+            ..Report::empty(session, id, now)
+        }
+    }
+
+    /// A report of the session's attempt with no checks yet.
+    fn empty(session: &Session, id: ReportId, now: i64) -> Report {
+        Report {
             id,
             account: session.account.clone(),
             livemode: session.livemode,
@@ -123,9 +134,70 @@ impl Report {
             client_reference_id: session.client_reference_id.clone(),
             verification_session: Some(session.id.clone()),
             document_options: session.options.document.clone(),
+            document: None,
+            id_number: None,
+            selfie: None,
+        }
+    }
+
+    /// The report of a live attempt: exactly the checks the verdict ran, each verified or
+    /// unverified with its code as the verdict says; a verified check carries the data the
+    /// verifier backed (`person`), an unverified one none.
+    pub fn checked(
+        session: &Session,
+        id: ReportId,
+        now: i64,
+        verdict: &Verdict,
+        person: &VerifiedPerson,
+    ) -> Report {
+        let status = |r: CheckResult| match r {
+            CheckResult::Verified => CheckStatus::Verified,
+            CheckResult::Unverified(_) => CheckStatus::Unverified,
+        };
+        let error = |r: CheckResult| r.error().map(last_error);
+        let document = verdict.document.map(|r| {
+            let p = r.is_verified().then_some(person);
+            DocumentCheck {
+                status: status(r),
+                error: error(r),
+                address: p.and_then(|p| p.address.clone()),
+                dob: p.and_then(|p| p.dob),
+                expiration_date: p.and_then(|p| p.document_expiration),
+                files: Vec::new(),
+                first_name: p.and_then(|p| p.first_name.clone()),
+                issued_date: p.and_then(|p| p.document_issued),
+                issuing_country: p.and_then(|p| p.issuing_country.clone()),
+                last_name: p.and_then(|p| p.last_name.clone()),
+                number: p.and_then(|p| p.document_number.clone()),
+                sex: p.and_then(|p| p.sex.clone()),
+                document_type: None,
+                unparsed_place_of_birth: None,
+                unparsed_sex: None,
+            }
+        });
+        let id_number = verdict.id_number.map(|r| {
+            let p = r.is_verified().then_some(person);
+            IdNumberCheck {
+                status: status(r),
+                error: error(r),
+                dob: p.and_then(|p| p.dob),
+                first_name: p.and_then(|p| p.first_name.clone()),
+                id_number: p.and_then(|p| p.id_number.clone()),
+                id_number_type: p.and_then(|p| p.id_number_type.clone()),
+                last_name: p.and_then(|p| p.last_name.clone()),
+            }
+        });
+        let selfie = verdict.selfie.map(|r| SelfieCheck {
+            status: status(r),
+            error: error(r),
+            document: None,
+            selfie: None,
+        });
+        Report {
             document,
             id_number,
             selfie,
+            ..Report::empty(session, id, now)
         }
     }
 

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// How long a client may take to send its request headers, and then its body [default: 10s].
     #[arg(long, env = "VOUCH_CLIENT_TIMEOUT")]
     pub client_timeout: Option<String>,
+    /// Live mode: the youngest age the built-in verifier accepts, in whole years; 0 for none
+    /// [default: 18].
+    #[arg(long, env = "VOUCH_MIN_AGE")]
+    pub min_age: Option<u32>,
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
@@ -81,6 +85,7 @@ struct FileConfig {
     redaction_delay: Option<String>,
     max_body_bytes: Option<usize>,
     max_image_bytes: Option<usize>,
+    min_age: Option<u32>,
     database_pool_size: Option<usize>,
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
@@ -116,6 +121,8 @@ pub struct Config {
     pub redaction_delay_ms: i64,
     pub max_body_bytes: usize,
     pub max_image_bytes: usize,
+    /// Live mode: minimum age in whole years (0: none).
+    pub min_age: u32,
     pub database_pool_size: usize,
     pub client_timeout_ms: i64,
     pub webhooks: crate::webhook_config::WebhookSettings,
@@ -195,6 +202,11 @@ impl Config {
                 .or(defaults.max_image_bytes)
                 .filter(|n| *n > 0)
                 .unwrap_or(10 << 20),
+            min_age: args
+                .min_age
+                .or(file.min_age)
+                .or(defaults.min_age)
+                .unwrap_or(18),
             database_pool_size: args
                 .database_pool_size
                 .or(file.database_pool_size)
@@ -327,6 +339,7 @@ mod tests {
         assert_eq!(c.database, Database::Sqlite("vouch-data/vouch.db".into()));
         assert_eq!(c.redaction_delay_ms, 2000);
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.min_age, 18);
         let c = Config::resolve(ServeArgs {
             listen: Some("127.0.0.1:0".into()),
             redaction_delay: Some("100ms".into()),
@@ -343,7 +356,7 @@ mod tests {
         let path = dir.path().join("v.toml");
         std::fs::write(
             &path,
-            "listen = \"127.0.0.1:9999\"\nlog_format = \"json\"\n",
+            "listen = \"127.0.0.1:9999\"\nlog_format = \"json\"\nmin_age = 21\n",
         )
         .unwrap();
         let c = Config::resolve(ServeArgs {
@@ -353,12 +366,15 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:9999");
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.min_age, 21);
         let c = Config::resolve(ServeArgs {
             config: Some(path),
             listen: Some("127.0.0.1:1".into()),
+            min_age: Some(0),
             ..ServeArgs::default()
         })
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
+        assert_eq!(c.min_age, 0);
     }
 }

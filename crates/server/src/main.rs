@@ -184,6 +184,9 @@ async fn serve(config: Config) -> Result<(), String> {
     let worker = tokio::spawn(background_worker(state.clone(), stop_rx));
     let page = vouch_web::PageConfig {
         max_image_bytes: config.max_image_bytes,
+        verifier: Arc::new(vouch_domain::checks::BuiltinVerifier {
+            min_age: config.min_age,
+        }),
     };
     let dashboard = vouch_web::dashboard::DashboardConfig {
         operator_password: config.dashboard_password.clone(),

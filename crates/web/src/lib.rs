@@ -10,7 +10,7 @@
 //! | `POST /verify/{token}/decline` | consent declined (`last_error: consent_declined`) |
 //! | `GET /verify/{token}/document` | choose the document type among `allowed_types` |
 //! | `GET, POST /verify/{token}/upload` | front, back, selfie images (multipart) |
-//! | `GET /verify/{token}/details` | ID number, test-mode outcome chooser |
+//! | `GET /verify/{token}/details` | live: the zone, dates, ID number; test: outcome chooser |
 //! | `POST /verify/{token}/submit` | submits: the link is used from here on |
 //! | `GET /verify/{token}/status[.json]` | processing, then the outcome |
 //! | `GET /verify-static/page.{css,js}` | the page's assets |
@@ -34,22 +34,35 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use vouch_api::AppState;
+use vouch_domain::checks::{BuiltinVerifier, Verifier};
 use vouch_store::StoreError;
 
 use html::{fill, Html};
 
 /// Settings of the hosted page.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PageConfig {
     /// Largest accepted image, in bytes.
     pub max_image_bytes: usize,
+    /// What decides a live-mode submission: `BuiltinVerifier` (minimum age 18) unless a
+    /// plug-in replaces it.
+    pub verifier: Arc<dyn Verifier>,
 }
 
 impl Default for PageConfig {
     fn default() -> Self {
         PageConfig {
             max_image_bytes: 10 * 1024 * 1024,
+            verifier: Arc::new(BuiltinVerifier { min_age: 18 }),
         }
+    }
+}
+
+impl std::fmt::Debug for PageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageConfig")
+            .field("max_image_bytes", &self.max_image_bytes)
+            .finish_non_exhaustive()
     }
 }
 

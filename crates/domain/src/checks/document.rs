@@ -326,12 +326,8 @@ fn readable(image: Option<ImageInfo>) -> bool {
 /// a machine-readable zone matching the document type validated; a selfie never passes
 /// (matching a face is not decidable offline).
 pub fn check_document(sub: &DocumentSubmission, today: Date, min_age: u32) -> DocumentVerdict {
-    let parsed = sub.mrz.as_deref().map(|text| {
-        mrz::parse(text, today)
-            .ok()
-            .filter(|m| fits_type(m, sub.document_type))
-    });
-    let mrz = parsed.clone().flatten();
+    let mrz = valid_zone(sub, today);
+    let parsed = sub.mrz.as_ref().map(|_| mrz.clone());
     let outcome = document_outcome(sub, parsed, today, min_age);
     let document = match outcome {
         Ok(()) => CheckResult::Verified,
@@ -358,6 +354,15 @@ pub fn check_document(sub: &DocumentSubmission, today: Date, min_age: u32) -> Do
         last_error,
         mrz,
     }
+}
+
+/// The submission's machine-readable zone, when one was given, its check digits held and it
+/// fits the document type (what a verified document check stands on).
+pub fn valid_zone(sub: &DocumentSubmission, today: Date) -> Option<Mrz> {
+    let text = sub.mrz.as_deref()?;
+    mrz::parse(text, today)
+        .ok()
+        .filter(|m| fits_type(m, sub.document_type))
 }
 
 fn fits_type(m: &Mrz, t: DocumentType) -> bool {

@@ -5,6 +5,7 @@
 pub mod document;
 pub mod id_number;
 pub mod mrz;
+mod person;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,17 +13,19 @@ use crate::outputs::Date;
 use crate::session::{ErrorCode, SessionType};
 
 pub use document::{
-    age_on, check_document, compare_dates, is_valid_date, sniff_image, DocumentSubmission,
-    DocumentVerdict, ImageInfo, ImageType,
+    age_on, check_document, compare_dates, is_valid_date, sniff_image, valid_zone,
+    DocumentSubmission, DocumentVerdict, ImageInfo, ImageType,
 };
 pub use id_number::{
     dob_matches, given_names_match, names_match, validate, IdNumberProblem, IdNumberType,
     NormalizedIdNumber,
 };
 pub use mrz::{Mrz, MrzField, MrzFormat, MrzProblem, MrzSex};
+pub use person::verified_person;
 
-/// Decides a submission. The API layer holds one (`BuiltinVerifier` unless a plug-in replaces
-/// it) and turns the `Verdict` into a report and the session's `last_error`.
+/// Decides a submission. The hosted page holds one (`BuiltinVerifier` unless a plug-in
+/// replaces it) and submits the `Verdict` as the attempt's outcome
+/// (`flow::AttemptOutcome::Checked`): the report's checks and the session's `last_error`.
 pub trait Verifier: Send + Sync {
     fn verify(&self, submission: &Submission, today: Date) -> Verdict;
 }

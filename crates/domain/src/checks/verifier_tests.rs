@@ -25,7 +25,7 @@ const TAN: Date = Date {
 };
 
 /// A Singapore passport whose personal-number field carries the holder's NRIC.
-fn sg_passport() -> DocumentSubmission {
+pub(super) fn sg_passport() -> DocumentSubmission {
     DocumentSubmission {
         document_type: DocumentType::Passport,
         allowed: None,

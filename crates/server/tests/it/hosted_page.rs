@@ -565,10 +565,26 @@ async fn live_mode_has_no_chooser_and_requires_every_input() {
         .post_form(&format!("{link}/submit"), &carried_query(&details))
         .await;
     assert_eq!(no_number.status, 400);
+    assert!(d.text.contains("name=\"mrz\""));
+    assert!(d.text.contains("name=\"id_number_type\""));
+    let no_type = page
+        .post_form(
+            &format!("{link}/submit"),
+            &format!(
+                "{}&id_number=123456789&expiration=2040-01-01&dob=1990-01-01",
+                carried_query(&details)
+            ),
+        )
+        .await;
+    assert_eq!(no_type.status, 400);
+    assert!(no_type.text.contains("Choose the type of your ID number"));
     let r = page
         .post_form(
             &format!("{link}/submit"),
-            &format!("{}&id_number=123456789", carried_query(&details)),
+            &format!(
+                "{}&id_number=123456789&id_number_type=us_ssn&expiration=2040-01-01&dob=1990-01-01",
+                carried_query(&details)
+            ),
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
@@ -587,4 +603,223 @@ async fn live_mode_has_no_chooser_and_requires_every_input() {
         .as_str()
         .unwrap()
         .ends_with("_unverified_other"));
+}
+
+// -------------------------------------------------------------------------------------------
+// Live mode: the built-in verifier decides
+
+/// ICAO 9303 check digit: weights 7, 3, 1; `<` is 0, letters 10–35.
+fn check_digit(data: &str) -> char {
+    let sum: u32 = data
+        .bytes()
+        .zip([7u32, 3, 1].iter().cycle())
+        .map(|(b, w)| {
+            let v = match b {
+                b'0'..=b'9' => u32::from(b - b'0'),
+                b'A'..=b'Z' => u32::from(b - b'A') + 10,
+                _ => 0,
+            };
+            v * w
+        })
+        .sum();
+    char::from_digit(sum % 10, 10).unwrap()
+}
+
+/// The ICAO 9303 specimen passport of Utopia (Anna Maria Eriksson, document L898902C3,
+/// personal number ZE184226B) with the given date of birth and expiry (`YYMMDD`) and every
+/// check digit computed.
+fn specimen_passport(dob: &str, expiry: &str) -> String {
+    let line1 = format!("{:<<44}", "P<UTOERIKSSON<<ANNA<MARIA");
+    let number = format!("L898902C3{}", check_digit("L898902C3"));
+    let dob = format!("{dob}{}", check_digit(dob));
+    let expiry = format!("{expiry}{}", check_digit(expiry));
+    let personal = format!("ZE184226B<<<<<{}", check_digit("ZE184226B<<<<<"));
+    let composite = check_digit(&format!("{number}{dob}{expiry}{personal}"));
+    let line2 = format!("{number}UTO{dob}F{expiry}{personal}{composite}");
+    assert_eq!(line2.len(), 44);
+    format!("{line1}\n{line2}")
+}
+
+/// A live document session for a passport, the photo page uploaded and the details form
+/// submitted with `details` (url-encoded); returns the session with its verified outputs and
+/// report expanded.
+async fn live_passport(app: &TestApp, options: &str, details: &str) -> Value {
+    let page = PageClient::new(app);
+    let s = app
+        .create_session_as(&app.live_key, &format!("type=document{options}"))
+        .await
+        .ok();
+    let link = link(&s);
+    let mut files: Vec<(&str, Vec<u8>)> = vec![("front", png(40, 30, Some("front")))];
+    if options.contains("require_matching_selfie") {
+        files.push(("selfie", png(20, 20, Some("selfie"))));
+    }
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    let details_path = upload(&page, &link, "passport", &files).await;
+    let form = page.get(&details_path).await;
+    assert!(form.text.contains("name=\"mrz\""), "{}", form.text);
+    assert!(!form.text.contains("Verification success"));
+    let r = page
+        .post_form(
+            &format!("{link}/submit"),
+            &format!("{}&{details}", carried_query(&details_path)),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let id = s["id"].as_str().unwrap();
+    app.get(
+        &format!(
+            "/v1/identity/verification_sessions/{id}\
+             ?expand[0]=verified_outputs.dob&expand[1]=verified_outputs.sex\
+             &expand[2]=verified_outputs.id_number&expand[3]=last_verification_report"
+        ),
+        &app.live_key,
+    )
+    .await
+    .ok()
+}
+
+fn passport_form(mrz: &str, expiration: &str, dob: &str) -> String {
+    format!("mrz={}&expiration={expiration}&dob={dob}", urlencode(mrz))
+}
+
+#[tokio::test]
+async fn live_a_valid_specimen_passport_zone_verifies_with_the_zone_as_the_person() {
+    let app = TestApp::spawn().await;
+    let mrz = specimen_passport("740812", "400415");
+    let s = live_passport(&app, "", &passport_form(&mrz, "2040-04-15", "1974-08-12")).await;
+    assert_eq!(s["status"], "verified", "{s}");
+    assert_eq!(s["last_error"], Value::Null);
+    let out = &s["verified_outputs"];
+    assert_eq!(out["first_name"], "ANNA MARIA");
+    assert_eq!(out["last_name"], "ERIKSSON");
+    assert_eq!(
+        out["dob"],
+        serde_json::json!({"day": 12, "month": 8, "year": 1974})
+    );
+    assert_eq!(out["sex"], "female");
+    // Nothing the built-in verifier did not read is made up.
+    assert_eq!(out["address"], Value::Null);
+    assert_eq!(out["id_number"], Value::Null);
+    let doc = &s["last_verification_report"]["document"];
+    assert_eq!(doc["status"], "verified");
+    assert_eq!(doc["error"], Value::Null);
+    assert_eq!(doc["first_name"], "ANNA MARIA");
+    assert_eq!(doc["last_name"], "ERIKSSON");
+    assert_eq!(doc["type"], "passport");
+    assert_eq!(doc["address"], Value::Null);
+    assert_eq!(doc["issuing_country"], Value::Null);
+    assert_eq!(doc["files"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn live_a_corrupted_check_digit_is_document_unverified_other() {
+    let app = TestApp::spawn().await;
+    let mrz = specimen_passport("740812", "400415").replacen("L898902C3", "L898902C4", 1);
+    let s = live_passport(&app, "", &passport_form(&mrz, "2040-04-15", "1974-08-12")).await;
+    assert_eq!(s["status"], "requires_input", "{s}");
+    assert_eq!(s["last_error"]["code"], "document_unverified_other");
+    assert_eq!(s["verified_outputs"]["first_name"], Value::Null);
+    let doc = &s["last_verification_report"]["document"];
+    assert_eq!(doc["status"], "unverified");
+    assert_eq!(doc["error"]["code"], "document_unverified_other");
+    assert_eq!(doc["first_name"], Value::Null);
+}
+
+#[tokio::test]
+async fn live_an_expired_document_is_document_expired() {
+    let app = TestApp::spawn().await;
+    // The specimen as printed in ICAO 9303: it expired on 15 April 2012.
+    let mrz = specimen_passport("740812", "120415");
+    assert!(mrz.ends_with("L898902C36UTO7408122F1204159ZE184226B<<<<<10"));
+    let s = live_passport(&app, "", &passport_form(&mrz, "2012-04-15", "1974-08-12")).await;
+    assert_eq!(s["status"], "requires_input", "{s}");
+    assert_eq!(s["last_error"]["code"], "document_expired");
+    let doc = &s["last_verification_report"]["document"];
+    assert_eq!(doc["status"], "unverified");
+    assert_eq!(doc["error"]["code"], "document_expired");
+}
+
+/// Born ten years ago today (as `YYMMDD` and `YYYY-MM-DD`), on the 1st of the month.
+fn ten_years_old() -> (String, String) {
+    let days = crate::helpers::now_unix() / 86_400;
+    let year = 1970 + (days * 400 / 146_097) - 10;
+    (format!("{:02}0101", year % 100), format!("{year}-01-01"))
+}
+
+#[tokio::test]
+async fn live_under_the_minimum_age_is_under_supported_age_and_min_age_is_configurable() {
+    let (zone_dob, dob) = ten_years_old();
+    let mrz = specimen_passport(&zone_dob, "400415");
+    let form = passport_form(&mrz, "2040-04-15", &dob);
+    let app = TestApp::spawn().await;
+    let s = live_passport(&app, "", &form).await;
+    assert_eq!(s["status"], "requires_input", "{s}");
+    assert_eq!(s["last_error"]["code"], "under_supported_age");
+    // Stripe's document check has no age code: the report says document_unverified_other.
+    let doc = &s["last_verification_report"]["document"];
+    assert_eq!(doc["status"], "unverified");
+    assert_eq!(doc["error"]["code"], "document_unverified_other");
+
+    // With --min-age 0 the same child's passport verifies.
+    let app = TestApp::builder().arg("--min-age").arg("0").spawn().await;
+    let s = live_passport(&app, "", &form).await;
+    assert_eq!(s["status"], "verified", "{s}");
+}
+
+#[tokio::test]
+async fn live_a_verified_document_with_an_undecidable_selfie_reports_both_as_decided() {
+    let app = TestApp::spawn().await;
+    let mrz = specimen_passport("740812", "400415");
+    let s = live_passport(
+        &app,
+        "&options[document][require_matching_selfie]=true",
+        &passport_form(&mrz, "2040-04-15", "1974-08-12"),
+    )
+    .await;
+    assert_eq!(s["status"], "requires_input", "{s}");
+    assert_eq!(s["last_error"]["code"], "selfie_unverified_other");
+    let report = &s["last_verification_report"];
+    assert_eq!(report["document"]["status"], "verified");
+    assert_eq!(report["document"]["last_name"], "ERIKSSON");
+    assert_eq!(report["selfie"]["status"], "unverified");
+    assert_eq!(report["selfie"]["error"]["code"], "selfie_unverified_other");
+}
+
+#[tokio::test]
+async fn live_an_id_number_alone_is_never_verified() {
+    let app = TestApp::spawn().await;
+    let page = PageClient::new(&app);
+    let s = app
+        .create_session_as(&app.live_key, "type=id_number")
+        .await
+        .ok();
+    let link = link(&s);
+    let d = page.get(&format!("{link}/details?consent=yes")).await;
+    assert!(d.text.contains("name=\"id_number_type\""), "{}", d.text);
+    assert!(d.text.contains("value=\"br_cpf\""));
+    assert!(!d.text.contains("name=\"mrz\""));
+    // A structurally valid CPF, as people type it.
+    let r = page
+        .post_form(
+            &format!("{link}/submit"),
+            "consent=yes&first_name=Maria&last_name=Souza&dob=1990-05-17\
+             &id_number_type=br_cpf&id_number=529.982.247-25",
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let id = s["id"].as_str().unwrap();
+    let after = app
+        .get(
+            &format!("/v1/identity/verification_sessions/{id}?expand[0]=last_verification_report"),
+            &app.live_key,
+        )
+        .await
+        .ok();
+    assert_eq!(after["status"], "requires_input");
+    assert_eq!(after["last_error"]["code"], "id_number_unverified_other");
+    let check = &after["last_verification_report"]["id_number"];
+    assert_eq!(check["status"], "unverified");
+    assert_eq!(check["error"]["code"], "id_number_unverified_other");
+    assert_eq!(after["last_verification_report"]["document"], Value::Null);
 }

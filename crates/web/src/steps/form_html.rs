@@ -1,5 +1,5 @@
-//! How the steps' forms show fields and errors: one text field, a field's error, the error
-//! summary at the top of a form.
+//! How the steps' forms show fields and errors: text, date, multi-line and choice fields, a
+//! field's error, the error summary at the top of a form.
 
 use crate::html::{escape, Html};
 
@@ -48,6 +48,33 @@ pub(super) fn error_summary(errors: &[(&str, String)]) -> Html {
     out
 }
 
+/// One labelled field: the label, its hint, its error, then the control `control` renders
+/// from the attributes every control carries (id, name, `aria-describedby`, `aria-invalid`,
+/// `required`). `label` and `hint` are the page's own text.
+fn field(
+    name: &str,
+    label: &str,
+    hint: &str,
+    error: Option<&String>,
+    required: bool,
+    control: impl FnOnce(&str) -> String,
+) -> Html {
+    let FieldError {
+        invalid,
+        describedby,
+        html: error_html,
+    } = field_error(name, error);
+    let required = if required { " required" } else { "" };
+    let attrs = format!(
+        "id=\"{name}\" name=\"{name}\" aria-describedby=\"{describedby}\"{invalid}{required}"
+    );
+    Html::trusted(format!(
+        "<div class=\"field\"><label for=\"{name}\">{label}</label>\
+         <span class=\"hint\" id=\"{name}-hint\">{hint}</span>{error_html}{}</div>",
+        control(&attrs)
+    ))
+}
+
 pub(super) fn text_field(
     name: &str,
     label: &str,
@@ -57,17 +84,53 @@ pub(super) fn text_field(
     required: bool,
     kind: &str,
 ) -> Html {
-    let FieldError {
-        invalid,
-        describedby,
-        html: error_html,
-    } = field_error(name, error);
-    let required = if required { " required" } else { "" };
-    Html::trusted(format!(
-        "<div class=\"field\"><label for=\"{name}\">{label}</label>\
-         <span class=\"hint\" id=\"{name}-hint\">{hint}</span>{error_html}\
-         <input type=\"{kind}\" id=\"{name}\" name=\"{name}\" value=\"{}\" \
-         aria-describedby=\"{describedby}\" autocomplete=\"off\"{invalid}{required}></div>",
-        escape(value)
-    ))
+    field(name, label, hint, error, required, |attrs| {
+        format!(
+            "<input type=\"{kind}\" {attrs} value=\"{}\" autocomplete=\"off\">",
+            escape(value)
+        )
+    })
+}
+
+/// A multi-line field (the machine-readable zone), monospaced, `rows` lines high.
+pub(super) fn textarea_field(
+    name: &str,
+    label: &str,
+    hint: &str,
+    value: &str,
+    error: Option<&String>,
+    rows: usize,
+) -> Html {
+    field(name, label, hint, error, false, |attrs| {
+        format!(
+            "<textarea class=\"mrz\" {attrs} rows=\"{rows}\" autocomplete=\"off\" \
+             autocapitalize=\"characters\" spellcheck=\"false\">{}</textarea>",
+            escape(value)
+        )
+    })
+}
+
+/// A choice among `options` (value, label); an empty first option asks the user to choose.
+pub(super) fn select_field(
+    name: &str,
+    label: &str,
+    hint: &str,
+    options: &[(&str, &str)],
+    value: &str,
+    error: Option<&String>,
+    required: bool,
+) -> Html {
+    field(name, label, hint, error, required, |attrs| {
+        let mut out = format!("<select {attrs}><option value=\"\">Choose…</option>");
+        for (v, l) in options {
+            let selected = if *v == value { " selected" } else { "" };
+            out.push_str(&format!(
+                "<option value=\"{}\"{selected}>{}</option>",
+                escape(v),
+                escape(l)
+            ));
+        }
+        out.push_str("</select>");
+        out
+    })
 }

@@ -5,6 +5,7 @@
 
 mod details;
 mod form_html;
+mod live;
 mod status;
 mod submit;
 mod upload;

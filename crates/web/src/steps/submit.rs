@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use vouch_domain::checks::{sniff_image, ImageInfo};
 use vouch_domain::event::RequestInfo;
 use vouch_domain::flow::{AttemptOutcome, Evidence};
 use vouch_domain::ids::FileId;
@@ -17,17 +18,19 @@ use vouch_domain::transition::{self, Command, Ctx, DomainError};
 use vouch_store::Change;
 
 use super::details::{check_details, default_failure, details_page};
+use super::live::{self, Images};
 use super::{base, chosen_type, load_live, see_other, PURPOSE};
 use crate::form::Fields;
 use crate::{PageError, Web};
 
-/// The file named by a form field, if it was uploaded for this session.
+/// The file named by a form field, if it was uploaded for this session: its id, and what
+/// `sniff_image` reads from its bytes.
 async fn session_file(
     web: &Web,
     session: &Session,
     fields: &Fields,
     name: &str,
-) -> Result<Option<String>, PageError> {
+) -> Result<Option<(String, Option<ImageInfo>)>, PageError> {
     let Some(raw) = fields.non_empty(name) else {
         return Ok(None);
     };
@@ -37,19 +40,12 @@ async fn session_file(
         ));
     };
     match web.app.store.get_file(&session.account, &id).await? {
-        Some(f) if f.session_id == session.id && f.purpose == PURPOSE => Ok(Some(id.to_string())),
+        Some(f) if f.session_id == session.id && f.purpose == PURPOSE => {
+            Ok(Some((id.to_string(), sniff_image(&f.bytes))))
+        }
         _ => Err(PageError::BadRequest(
             "The uploaded photos could not be found. Please upload them again.".into(),
         )),
-    }
-}
-
-/// Live mode: what vouch can decide offline. Until the checks module's `Verifier` is wired
-/// in, nothing can be proved offline, so a live submission is unverified (never a pass vouch
-/// cannot back up).
-fn live_outcome(session: &Session) -> AttemptOutcome {
-    AttemptOutcome::Failed {
-        code: default_failure(session),
     }
 }
 
@@ -73,14 +69,19 @@ pub(crate) async fn submit(
         return Ok(p.into_response());
     }
     let mut evidence = Evidence::default();
+    let mut images = Images::default();
     if session.checks_document() {
         evidence.document_type = Some(chosen_type(&session, &fields));
-        for name in ["front", "back"] {
-            if let Some(id) = session_file(&web, &session, &fields, name).await? {
+        for (name, image) in [("front", &mut images.front), ("back", &mut images.back)] {
+            if let Some((id, info)) = session_file(&web, &session, &fields, name).await? {
                 evidence.document_files.push(id);
+                *image = info;
             }
         }
-        evidence.selfie_file = session_file(&web, &session, &fields, "selfie").await?;
+        if let Some((id, info)) = session_file(&web, &session, &fields, "selfie").await? {
+            evidence.selfie_file = Some(id);
+            images.selfie = info;
+        }
         let missing_back = evidence.document_type != Some(DocumentType::Passport)
             && evidence.document_files.len() < 2;
         let missing = evidence.document_files.is_empty()
@@ -93,7 +94,10 @@ pub(crate) async fn submit(
         }
     }
     let (outcome, delay_ms) = if session.livemode {
-        (live_outcome(&session), None)
+        let now_ms = web.app.clock.now_ms();
+        let verifier = web.config.verifier.as_ref();
+        let outcome = live::outcome(verifier, &session, &fields, images, now_ms);
+        (outcome, None)
     } else {
         let choice = fields.get("outcome").unwrap_or("verified");
         let delay = web.app.config.test_processing_delay_ms;
