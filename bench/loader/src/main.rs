@@ -1,0 +1,400 @@
+//! `vouch-bench-loader`: the helper binary of `bench/run.sh`.
+//!
+//! ```text
+//! vouch-bench-loader load    --db PATH --key KEY --count N [--cref-every 100] [--cancel-every 10]
+//!                            [--span-days 365] [--event-retention-days 30] [--batch 50000] [--seed 42]
+//! vouch-bench-loader ids     --db PATH --key KEY [--status S] [--limit N] [--shuffle] --out FILE
+//! vouch-bench-loader stats   --db PATH
+//! vouch-bench-loader startup --runs N --url http://HOST:PORT/healthz -- CMD [ARGS...]
+//! ```
+//!
+//! `load` appends N sessions to a database that vouch has already migrated (start vouch on it
+//! once). Every row is what vouch itself would have written: the session comes from
+//! `vouch_domain::transition::create` (and `Cancel` for every `--cancel-every`-th one), its JSON
+//! is `serde_json` of the domain `Session`, and its `created` (and `canceled`) events are
+//! inserted too, exactly like `SqliteStore::insert_session` / `save_session` — except events
+//! older than `--event-retention-days` (vouch's `event_retention`, 30 days by default): vouch
+//! deletes those itself, so a long-running vouch holds sessions of all ages but only recent
+//! events, and that steady state is what gets loaded (0 keeps every event). `created` is
+//! spread evenly over the last `--span-days`; every `--cref-every`-th session gets a
+//! `client_reference_id` `user_<k>` from a pool of `max(1, N / 1000)` values, so each value
+//! matches about ten sessions whatever N is.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rusqlite::{params, Connection};
+use sha2::{Digest, Sha256};
+use vouch_domain::event::{Event, RequestInfo};
+use vouch_domain::session::{Account, Session, SessionType, WireEnum};
+use vouch_domain::transition::{self, Command as DomainCommand, Ctx, MetadataPatch, NewSession};
+
+type Res<T> = Result<T, String>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("load") => load(&Opts::parse(&args[1..])),
+        Some("ids") => ids(&Opts::parse(&args[1..])),
+        Some("stats") => stats(&Opts::parse(&args[1..])),
+        Some("startup") => startup(&args[1..]),
+        _ => Err("usage: vouch-bench-loader load|ids|stats|startup ... (see src/main.rs)".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("vouch-bench-loader: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `--name value` pairs and bare `--flag`s.
+struct Opts(Vec<(String, Option<String>)>);
+
+impl Opts {
+    fn parse(args: &[String]) -> Opts {
+        let mut out = Vec::new();
+        let mut it = args.iter().peekable();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let value = match it.peek() {
+                    Some(v) if !v.starts_with("--") => it.next().cloned(),
+                    _ => None,
+                };
+                out.push((name.to_owned(), value));
+            }
+        }
+        Opts(out)
+    }
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+    fn req(&self, name: &str) -> Res<&str> {
+        self.get(name).ok_or_else(|| format!("--{name} is required"))
+    }
+    fn num(&self, name: &str, default: u64) -> Res<u64> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("--{name}: not a number: {v}")),
+        }
+    }
+}
+
+/// vouch's account id for a key (crates/api/src/state.rs `account_id`).
+fn account_for(key: &str) -> Account {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    Account {
+        id: format!("acct_{hex}"),
+        livemode: key.starts_with("sk_live_"),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn sql(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+fn load(o: &Opts) -> Res<()> {
+    let db = PathBuf::from(o.req("db")?);
+    let account = account_for(o.req("key")?);
+    let count = o.num("count", 1_000_000)?;
+    let cref_every = o.num("cref-every", 100)?.max(1);
+    let cancel_every = o.num("cancel-every", 10)?;
+    let span_ms = o.num("span-days", 365)? as i64 * 86_400_000;
+    let retention_ms = o.num("event-retention-days", 30)? as i64 * 86_400_000;
+    let batch = o.num("batch", 50_000)?.max(1);
+    let seed = o.num("seed", 42)?;
+    let pool = (count / 1000).max(1);
+    if !db.exists() {
+        return Err(format!(
+            "{} does not exist: start vouch on it once so it is migrated",
+            db.display()
+        ));
+    }
+
+    let mut conn = Connection::open(&db).map_err(sql)?;
+    let migrated: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if !migrated {
+        return Err("no sessions table: start vouch on the database once first".into());
+    }
+    // Bulk mode: no journal, no fsync, a big page cache; WAL (what vouch uses) is restored
+    // at the end. Safe because nothing else has the file open while we load.
+    conn.execute_batch(
+        "PRAGMA journal_mode = DELETE;
+         PRAGMA journal_mode = OFF;
+         PRAGMA synchronous = OFF;
+         PRAGMA locking_mode = EXCLUSIVE;
+         PRAGMA cache_size = -1048576;",
+    )
+    .map_err(sql)?;
+
+    let mut rng = StdRng::seed_from_u64(seed);
+    let end_ms = now_ms() - 60_000;
+    let start_ms = end_ms - span_ms;
+    let events_from_s = if retention_ms > 0 { (end_ms - retention_ms) / 1000 } else { i64::MIN };
+    let started = Instant::now();
+    let mut done: u64 = 0;
+    let mut events: u64 = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        let tx = conn.transaction().map_err(sql)?;
+        {
+            let mut ins_session = tx
+                .prepare_cached(
+                    "INSERT INTO sessions (id, account, created, status, client_reference_id,
+                         related_customer, related_customer_account, redaction_due_ms, version, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(sql)?;
+            let mut ins_event = tx
+                .prepare_cached(
+                    "INSERT INTO events (id, account, created, type, session_id, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(sql)?;
+            for i in done..done + n {
+                let t_ms = start_ms + ((span_ms as i128 * i as i128) / count as i128) as i64;
+                let client_reference_id =
+                    (i % cref_every == 0).then(|| format!("user_{}", (i / cref_every) % pool));
+                let new = NewSession {
+                    kind: Some(SessionType::Document),
+                    client_reference_id,
+                    metadata: Some(MetadataPatch::Set(vec![(
+                        "k".to_owned(),
+                        Some(format!("v{i}")),
+                    )])),
+                    ..NewSession::default()
+                };
+                let mut ctx = Ctx {
+                    now_ms: t_ms,
+                    request: RequestInfo {
+                        id: Some(format!("req_bulk{i:010}")),
+                        idempotency_key: None,
+                    },
+                    rng: &mut rng,
+                };
+                let (mut session, created_event) =
+                    transition::create(&account, new, &mut ctx).map_err(|e| format!("{e:?}"))?;
+                let mut evs: Vec<Event> = vec![created_event];
+                let mut version = 1;
+                if cancel_every > 0 && i % cancel_every == cancel_every - 1 {
+                    ctx.now_ms = t_ms + 30_000;
+                    let outcome = transition::transition(session, DomainCommand::Cancel, &mut ctx)
+                        .map_err(|e| format!("{e:?}"))?;
+                    session = outcome.session;
+                    evs.extend(outcome.events);
+                    version = 2;
+                }
+                insert(&mut ins_session, &session, version)?;
+                for e in evs.iter().filter(|e| e.created >= events_from_s) {
+                    let data = serde_json::to_string(e).map_err(|e| e.to_string())?;
+                    ins_event
+                        .execute(params![
+                            e.id.as_str(),
+                            e.account,
+                            e.created,
+                            e.kind.as_str(),
+                            e.session.id.as_str(),
+                            data
+                        ])
+                        .map_err(sql)?;
+                    events += 1;
+                }
+            }
+        }
+        tx.commit().map_err(sql)?;
+        done += n;
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "  loaded {done}/{count} sessions ({:.0}/s, {secs:.1} s)",
+            done as f64 / secs
+        );
+    }
+    conn.execute_batch(
+        "PRAGMA locking_mode = NORMAL;
+         PRAGMA journal_mode = WAL;",
+    )
+    .map_err(sql)?;
+    // Leaving exclusive mode takes effect at the next access; make sure the lock is dropped.
+    conn.query_row("SELECT count(*) FROM settings", [], |_| Ok(()))
+        .map_err(sql)?;
+    drop(conn);
+    println!(
+        "loaded {count} sessions and {events} events (none older than the event retention) in {:.1} s (client_reference_id pool {pool})",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn insert(stmt: &mut rusqlite::CachedStatement<'_>, s: &Session, version: i64) -> Res<()> {
+    let data = serde_json::to_string(s).map_err(|e| e.to_string())?;
+    stmt.execute(params![
+        s.id.as_str(),
+        s.account,
+        s.created,
+        s.status.as_str(),
+        s.client_reference_id,
+        s.related_customer,
+        s.related_customer_account,
+        s.redaction_due_ms,
+        version,
+        data
+    ])
+    .map_err(sql)?;
+    Ok(())
+}
+
+/// Writes session ids, one a line (newest first, or shuffled).
+fn ids(o: &Opts) -> Res<()> {
+    let db = o.req("db")?;
+    let account = account_for(o.req("key")?);
+    let out = o.req("out")?;
+    let limit = o.num("limit", u64::MAX >> 1)?;
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+    let mut ids: Vec<String> = {
+        let (q, status) = match o.get("status") {
+            Some(s) => (
+                "SELECT id FROM sessions WHERE account = ?1 AND status = ?2 ORDER BY created DESC, seq DESC",
+                s.to_owned(),
+            ),
+            None => (
+                "SELECT id FROM sessions WHERE account = ?1 AND ?2 = ?2 ORDER BY created DESC, seq DESC",
+                String::new(),
+            ),
+        };
+        let mut stmt = conn.prepare(q).map_err(sql)?;
+        let rows = stmt
+            .query_map(params![account.id, status], |r| r.get::<_, String>(0))
+            .map_err(sql)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+    };
+    if o.has("shuffle") {
+        ids.shuffle(&mut StdRng::seed_from_u64(7));
+    }
+    ids.truncate(limit as usize);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out).map_err(|e| e.to_string())?);
+    for id in &ids {
+        writeln!(f, "{id}").map_err(|e| e.to_string())?;
+    }
+    f.flush().map_err(|e| e.to_string())?;
+    println!("{}", ids.len());
+    Ok(())
+}
+
+/// `sessions events idempotency` row counts, one line.
+fn stats(o: &Opts) -> Res<()> {
+    let conn = Connection::open_with_flags(o.req("db")?, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+    let mut out = Vec::new();
+    for table in ["sessions", "events", "idempotency"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap_or(-1);
+        out.push(n.to_string());
+    }
+    println!("{}", out.join(" "));
+    Ok(())
+}
+
+/// Start-up time: from spawning CMD to the first 200 from URL (polled every 2 ms), N times.
+/// Each run is stopped with SIGTERM and waited for. Prints one line per run and the median.
+fn startup(args: &[String]) -> Res<()> {
+    let split = args
+        .iter()
+        .position(|a| a == "--")
+        .ok_or("startup: missing -- CMD")?;
+    let o = Opts::parse(&args[..split]);
+    let cmd = &args[split + 1..];
+    let runs = o.num("runs", 5)?.max(1);
+    let url = o.req("url")?;
+    let rest = url.strip_prefix("http://").ok_or("startup: --url must be http://")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = format!("/{path}");
+    let program = cmd.first().ok_or("startup: empty command")?;
+    if TcpStream::connect(host).is_ok() {
+        return Err(format!("startup: something already listens on {host}"));
+    }
+    let mut times = Vec::new();
+    for run in 1..=runs {
+        let t0 = Instant::now();
+        let mut child = Command::new(program)
+            .args(&cmd[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("startup: {program}: {e}"))?;
+        let ready = loop {
+            if healthy(host, &path) {
+                break Some(t0.elapsed());
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("startup: server exited early: {status}"));
+            }
+            if t0.elapsed() > Duration::from_secs(60) {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+        // Wait for the port to be released before the next run.
+        let t = Instant::now();
+        while TcpStream::connect(host).is_ok() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let ready = ready.ok_or("startup: not healthy within 60 s")?;
+        let ms = ready.as_secs_f64() * 1000.0;
+        println!("run {run}: {ms:.1} ms");
+        times.push(ms);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "median {:.1} ms min {:.1} ms max {:.1} ms",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
+    Ok(())
+}
+
+fn healthy(host: &str, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(host) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut line = String::new();
+    let mut r = BufReader::new(&mut s);
+    r.read_line(&mut line).is_ok() && line.split_whitespace().nth(1) == Some("200")
+}
