@@ -184,8 +184,9 @@ async fn parallel_creates_keep_a_total_order() {
     assert_eq!(walked, full);
 }
 
-/// Issue: concurrent cancel / redact / update / verify / unverify on one session yield one
-/// valid outcome: no lost update, no double event, no illegal state.
+/// Issue: concurrent cancel / redact / update / verify / submit on one session yield one
+/// valid outcome: no lost update, no double event, no illegal state. (`submit` is the hosted
+/// page's test-mode submission; `unverify` races too.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_every_change_on_one_session_yields_one_valid_outcome() {
     let app = Arc::new(
@@ -194,21 +195,50 @@ async fn racing_every_change_on_one_session_yields_one_valid_outcome() {
             .spawn()
             .await,
     );
-    for round in 0..8 {
-        let id = app.create_ok("type=document").await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let ops = ["cancel", "redact", "update", "verify", "unverify"];
+    let mut submits_won = 0;
+    let mut submit_statuses = Vec::new();
+    let page = reqwest::Client::new();
+    for round in 0..16 {
+        let created = app.create_ok("type=document").await;
+        let id = created["id"].as_str().unwrap().to_string();
+        let url = created["url"].as_str().unwrap().to_string();
+        let ops = ["cancel", "redact", "update", "verify", "unverify", "submit"];
         let mut handles = Vec::new();
-        for (i, op) in ops.iter().cycle().take(10).enumerate() {
+        // Rounds 0..12 race every change (each round another op goes first); rounds 12..16
+        // race hosted-page submissions against each other and updates, so a submission wins.
+        let racers: Vec<&str> = if round < 12 {
+            ops.iter().cycle().skip(round).take(12).copied().collect()
+        } else {
+            ["submit", "update"]
+                .iter()
+                .cycle()
+                .take(8)
+                .copied()
+                .collect()
+        };
+        for (i, op) in racers.into_iter().enumerate() {
             let (app, id, op) = (Arc::clone(&app), id.clone(), op.to_string());
+            let (url, page) = (url.clone(), page.clone());
             handles.push(tokio::spawn(async move {
                 let helpers = "/v1/test_helpers/identity/verification_sessions";
                 let r = match op.as_str() {
                     "cancel" => app.cancel(&id).await,
                     "redact" => app.redact(&id).await,
                     "update" => app.update_session(&id, &format!("metadata[k{i}]=v")).await,
+                    "submit" => {
+                        // The hosted page's form post (test mode: success, photos skipped).
+                        let r = page
+                            .post(format!("{url}/submit"))
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body("consent=yes&document_type=passport&outcome=verified")
+                            .send()
+                            .await
+                            .unwrap();
+                        let status = r.status().as_u16();
+                        // The page answers 303 → 200 (followed), or 400/410 once the link is
+                        // used or the session has moved on; never a 5xx.
+                        return (op, i, status, r.text().await.unwrap_or_default());
+                    }
                     "verify" => {
                         app.post_form(&format!("{helpers}/{id}/verify"), &app.test_key, "")
                             .await
@@ -226,11 +256,30 @@ async fn racing_every_change_on_one_session_yields_one_valid_outcome() {
             results.push(h.await.unwrap());
         }
         for (op, _, status, text) in &results {
+            let allowed: &[u16] = if op == "submit" {
+                &[200, 400, 410]
+            } else {
+                &[200, 400]
+            };
             assert!(
-                *status == 200 || *status == 400,
+                allowed.contains(status),
                 "round {round}: {op} answered {status}: {text}"
             );
         }
+        let won = results
+            .iter()
+            .filter(|(op, _, status, _)| op == "submit" && *status == 200)
+            .count();
+        if round >= 12 {
+            assert_eq!(won, 1, "round {round}: the link is single use: {results:?}");
+        }
+        submits_won += won;
+        submit_statuses.extend(
+            results
+                .iter()
+                .filter(|(op, ..)| op == "submit")
+                .map(|(_, _, status, text)| format!("{status}: {}", &text[..text.len().min(200)])),
+        );
         let s = app.retrieve_session(&id, "").await.ok();
         let status = s["status"].as_str().unwrap().to_string();
         assert!(
@@ -273,4 +322,8 @@ async fn racing_every_change_on_one_session_yields_one_valid_outcome() {
         let requires_input = count(&format!("{prefix}requires_input"));
         assert_eq!(processing, verified + requires_input, "{events}");
     }
+    assert!(
+        submits_won > 0,
+        "no hosted-page submission got through the race: {submit_statuses:?}"
+    );
 }
