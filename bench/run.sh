@@ -256,6 +256,10 @@ cpu_busy() {  # all CPUs' user + nice + system + steal jiffies, minus kernel thr
     kthreads=$(cat /proc/[0-9]*/stat 2>/dev/null | awk '$4 == 2 { s += $14 + $15 } END { print s + 0 }')
     echo $((all - kthreads))
 }
+proc_io() {  # pid -> "read-syscalls disk-read-bytes" (0 0 when unreadable)
+    awk '$1 == "syscr:" { r = $2 } $1 == "read_bytes:" { b = $2 } END { print r + 0, b + 0 }' \
+        "/proc/$1/io" 2>/dev/null || echo "0 0"
+}
 proc_cpu() {  # pid -> utime + stime jiffies
     awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -269,13 +273,15 @@ run_wrk() {
         echo "# $(date -u +%FT%TZ) loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "# wrk -t$THREADS -c$CONNS -d${DURATION}s --latency -s bench/wrk/case.lua http://127.0.0.1:$port  (BENCH_CASE=$case)"
     } >"$out"
-    local busy0 srv0 busy1 srv1 t0 t1 wrk_cpu TIMEFORMAT='%U %S'
+    local busy0 srv0 busy1 srv1 t0 t1 wrk_cpu io0 io1 TIMEFORMAT='%U %S'
+    io0=$(proc_io "$spid")
     busy0=$(cpu_busy); srv0=$(proc_cpu "$spid"); t0=$(date +%s.%N)
     wrk_cpu=$( { time BENCH_CASE=$case BENCH_KEY=$KEY BENCH_IDS=$ids BENCH_THREADS=$THREADS \
         BENCH_POOL=$POOL BENCH_RUN="$RUN_TAG-$name" \
         wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$BENCH/wrk/case.lua" \
         "http://127.0.0.1:$port" >>"$out" 2>&1 || echo "wrk exited with $?" >>"$out"; } 2>&1 )
     busy1=$(cpu_busy); srv1=$(proc_cpu "$spid"); t1=$(date +%s.%N)
+    io1=$(proc_io "$spid")
     local cpu
     cpu=$(awk -v b0="$busy0" -v b1="$busy1" -v s0="$srv0" -v s1="$srv1" -v w="$wrk_cpu" \
         -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {
@@ -284,7 +290,14 @@ run_wrk() {
             if (other < 0) other = 0
             printf "%.2f %.2f %.2f", srv / wall, wk / wall, other / wall }')
     echo "# cpu (cores): server wrk other = $cpu" >>"$out"
-    echo "$(parse_wrk "$out") $cpu"
+    local parsed io
+    parsed=$(parse_wrk "$out")
+    # read syscalls per request, and MiB the server really read from disk (page-cache misses)
+    io=$(awk -v a="$io0" -v b="$io1" -v n="$(echo "$parsed" | cut -d' ' -f4)" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        printf "%.1f %.0f", (n > 0 ? (y[1] - x[1]) / n : 0), (y[2] - x[2]) / 1048576 }')
+    echo "# server io: read syscalls per request, disk MiB read = $io" >>"$out"
+    echo "$parsed $cpu $io"
 }
 
 RESULTS=""   # $RUN_DIR/results.tsv
@@ -411,7 +424,7 @@ VOUCH="$RUN_DIR/bin/vouch"
 ln -sfn "$(basename "$RUN_DIR")" "$BENCH/results/latest"
 RESULTS="$RUN_DIR/results.tsv"
 ROUNDS="$RUN_DIR/rounds.tsv"
-printf 'phase\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tids_wrapped\tserver_cores\twrk_cores\tother_cores\trss_kb\n' | tee "$ROUNDS" >"$RESULTS"
+printf 'phase\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tids_wrapped\tserver_cores\twrk_cores\tother_cores\tread_syscalls_per_req\tdisk_read_mib\trss_kb\n' | tee "$ROUNDS" >"$RESULTS"
 : >"$RUN_DIR/errors.tsv"
 : >"$RUN_DIR/metrics.tsv"
 metric() { printf '%s\t%s\n' "$1" "$2" >>"$RUN_DIR/metrics.tsv"; }

@@ -33,7 +33,7 @@ awk -F'\t' -v bulk="$BULK_LABEL" -v cores="$(awk '/^- cpu:/ { print $3 }' "$DIR/
         if (!(key in seen)) { seen[key] = 1; order[++n] = key; phase[key] = $1 }
         rps[key, $3] = $4; p50[key, $3] = $5; p99[key, $3] = $6; reqs[key, $3] = $7
         non2xx[key, $3] = $8; sock[key, $3] = $9; wrapped[key, $3] = $10
-        scpu[key, $3] = $11; other[key, $3] = $13; rss[key, $3] = $14
+        scpu[key, $3] = $11; other[key, $3] = $13; rss[key, $3] = $16
     }
     END {
         target["create"] = 0.35; target["retrieve"] = 0.60; target["update"] = 0.35; target["list"] = 0.45
@@ -87,7 +87,7 @@ awk -F'\t' -v bulk="$BULK_LABEL" -v cores="$(awk '/^- cpu:/ { print $3 }' "$DIR/
 
 hwm_small=$(metric small_vmhwm_kb)
 hwm_bulk=$(metric bulk_vmhwm_kb)
-max_rss_sample=$(awk -F'\t' 'NR > 1 && $3 == "vouch" && $14 > m { m = $14 } END { print m + 0 }' "$DIR/results.tsv")
+max_rss_sample=$(awk -F'\t' 'NR > 1 && $3 == "vouch" && $16 > m { m = $16 } END { print m + 0 }' "$DIR/results.tsv")
 hwm_max=$(printf '%s\n' "${hwm_small:-0}" "${hwm_bulk:-0}" | sort -n | tail -1)
 if [ "${hwm_max:-0}" -gt 0 ]; then
     awk -v h="$hwm_max" -v s="$max_rss_sample" 'BEGIN {
@@ -131,6 +131,8 @@ echo "- server CPU per request, µs (vouch / baseline): $(awk -F'\t' '
     NR == 1 { next }
     { k = $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }; c[k, $3] = ($4 > 0 ? $11 / $4 * 1e6 : 0) }
     END { for (i = 1; i <= n; i++) printf "%s%s %.0f / %.0f", (i > 1 ? ", " : ""), order[i], c[order[i], "vouch"], c[order[i], "baseline"] }' "$DIR/results.tsv")"
+echo "- vouch read syscalls per request (disk MiB read during the case): $(awk -F'\t' '
+    NR > 1 && $3 == "vouch" { printf "%s%s %s (%s)", sep, $2, $14, $15; sep = ", " }' "$DIR/results.tsv")"
 [ -n "$hwm_small" ] && awk -v a="$hwm_small" 'BEGIN { printf "- vouch peak RSS (VmHWM), small-db phase: %.1f MB\n", a / 1024 }'
 [ -n "$hwm_bulk" ] && awk -v a="$hwm_bulk" -v l="$BULK_LABEL" 'BEGIN { printf "- vouch peak RSS (VmHWM), %s-db phase: %.1f MB\n", l, a / 1024 }'
 if [ -f "$DIR/startup.txt" ]; then
