@@ -131,7 +131,7 @@ echo "- server CPU per request, µs (vouch / baseline): $(awk -F'\t' '
     NR == 1 { next }
     { k = $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }; c[k, $3] = ($4 > 0 ? $11 / $4 * 1e6 : 0) }
     END { for (i = 1; i <= n; i++) printf "%s%s %.0f / %.0f", (i > 1 ? ", " : ""), order[i], c[order[i], "vouch"], c[order[i], "baseline"] }' "$DIR/results.tsv")"
-echo "- vouch read syscalls per request (disk MiB read during the case): $(awk -F'\t' '
+echo "- vouch file reads per request (read/pread syscalls, i.e. SQLite pages not in its own cache; MiB that came from disk): $(awk -F'\t' '
     NR > 1 && $3 == "vouch" { printf "%s%s %s (%s)", sep, $2, $14, $15; sep = ", " }' "$DIR/results.tsv")"
 [ -n "$hwm_small" ] && awk -v a="$hwm_small" 'BEGIN { printf "- vouch peak RSS (VmHWM), small-db phase: %.1f MB\n", a / 1024 }'
 [ -n "$hwm_bulk" ] && awk -v a="$hwm_bulk" -v l="$BULK_LABEL" 'BEGIN { printf "- vouch peak RSS (VmHWM), %s-db phase: %.1f MB\n", l, a / 1024 }'
