@@ -19,6 +19,8 @@
 //! spread evenly over the last `--span-days`; every `--cref-every`-th session gets a
 //! `client_reference_id` `user_<k>` from a pool of `max(1, N / 1000)` values, so each value
 //! matches about ten sessions whatever N is.
+//! Sessions left in `requires_input` carry links minted at load time (as a retrieve would leave
+//! them), with their `page_links` rows, so the benchmark's retrieve is the read it means to be.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -152,7 +154,8 @@ fn load(o: &Opts) -> Res<()> {
     .map_err(sql)?;
 
     let mut rng = StdRng::seed_from_u64(seed);
-    let end_ms = now_ms() - 60_000;
+    let load_now_ms = now_ms();
+    let end_ms = load_now_ms - 60_000;
     let start_ms = end_ms - span_ms;
     let events_from_s = if retention_ms > 0 { (end_ms - retention_ms) / 1000 } else { i64::MIN };
     let started = Instant::now();
@@ -165,8 +168,13 @@ fn load(o: &Opts) -> Res<()> {
             let mut ins_session = tx
                 .prepare_cached(
                     "INSERT INTO sessions (id, account, created, status, client_reference_id,
-                         related_customer, related_customer_account, redaction_due_ms, version, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         related_customer, related_customer_account, redaction_due_ms, due_ms, version, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(sql)?;
+            let mut ins_link = tx
+                .prepare_cached(
+                    "INSERT INTO page_links (token, account, session_id) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(sql)?;
             let mut ins_event = tx
@@ -199,16 +207,29 @@ fn load(o: &Opts) -> Res<()> {
                 let (mut session, created_event) =
                     transition::create(&account, new, &mut ctx).map_err(|e| format!("{e:?}"))?;
                 let mut evs: Vec<Event> = vec![created_event];
-                let mut version = 1;
+                // Version 2: every session went through one change after its creation.
+                let version = 2;
                 if cancel_every > 0 && i % cancel_every == cancel_every - 1 {
                     ctx.now_ms = t_ms + 30_000;
                     let outcome = transition::transition(session, DomainCommand::Cancel, &mut ctx)
                         .map_err(|e| format!("{e:?}"))?;
                     session = outcome.session;
                     evs.extend(outcome.events);
-                    version = 2;
+                } else {
+                    // The state a retrieve leaves behind: links minted now, so `retrieve` in
+                    // the benchmark measures the read path (a retrieve of a session whose
+                    // links expired mints fresh ones: a write, once per 24 h per session).
+                    ctx.now_ms = load_now_ms;
+                    session = transition::transition(session, DomainCommand::RefreshSecrets, &mut ctx)
+                        .map_err(|e| format!("{e:?}"))?
+                        .session;
                 }
                 insert(&mut ins_session, &session, version)?;
+                if let Some(token) = &session.url_token {
+                    ins_link
+                        .execute(params![token, session.account, session.id.as_str()])
+                        .map_err(sql)?;
+                }
                 for e in evs.iter().filter(|e| e.created >= events_from_s) {
                     let data = serde_json::to_string(e).map_err(|e| e.to_string())?;
                     ins_event
@@ -260,6 +281,7 @@ fn insert(stmt: &mut rusqlite::CachedStatement<'_>, s: &Session, version: i64) -
         s.related_customer,
         s.related_customer_account,
         s.redaction_due_ms,
+        s.next_due_ms(),
         version,
         data
     ])

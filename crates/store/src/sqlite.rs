@@ -234,8 +234,22 @@ impl SqliteStore {
         open_connection(&self.inner.path).expect("open a test connection")
     }
 
-    /// Runs `f` on a pooled read connection.
-    async fn read<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` on a pooled read connection on the calling thread. For point reads and
+    /// bounded pages, which take microseconds when their pages are cached: handing them to the
+    /// blocking pool and back would cost more than the query (two thread wake-ups).
+    pub(crate) fn read_now<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = lock(&self.inner.readers).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.inner.path)?,
+        };
+        let out = f(&conn);
+        lock(&self.inner.readers).push(conn);
+        out
+    }
+
+    /// Runs `f` on a pooled read connection in the blocking pool (reads that may scan).
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -488,17 +502,15 @@ impl Store for SqliteStore {
     }
 
     async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
-        let (account, id) = (account.to_owned(), id.as_str().to_owned());
-        self.read(move |c| {
+        self.read_now(|c| {
             let row: Option<String> = c
                 .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id, account], |r| r.get(0))
+                .query_row(params![id.as_str(), account], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             row.map(|data| from_json(&data)).transpose()
         })
-        .await
     }
 
     async fn modify_session(
@@ -538,10 +550,9 @@ impl Store for SqliteStore {
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>> {
-        let (account, spec) = (account.to_owned(), filter.spec());
+        let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read(move |c| list_page(c, &spec, &account, cursor, limit))
-            .await
+        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
     }
 
     async fn list_reports(
@@ -551,24 +562,21 @@ impl Store for SqliteStore {
         cursor: Option<&Cursor<ReportId>>,
         limit: usize,
     ) -> Result<Page<Report>> {
-        let (account, spec) = (account.to_owned(), filter.spec());
+        let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read(move |c| list_page(c, &spec, &account, cursor, limit))
-            .await
+        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
     }
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
-        let (account, id) = (account.to_owned(), id.as_str().to_owned());
-        self.read(move |c| {
+        self.read_now(|c| {
             let row: Option<String> = c
                 .prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id, account], |r| r.get(0))
+                .query_row(params![id.as_str(), account], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             row.map(|d| from_json(&d)).transpose()
         })
-        .await
     }
 
     async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin> {

@@ -472,8 +472,7 @@ pub(crate) fn list_deliveries(
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn get_event(&self, account: &str, id: &EventId) -> Result<Option<StoredEvent>> {
-        let (account, id) = (account.to_owned(), id.clone());
-        self.read(move |c| get_event(c, &account, &id)).await
+        self.read_now(|c| get_event(c, account, id))
     }
 
     async fn list_events(

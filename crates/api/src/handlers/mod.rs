@@ -10,9 +10,9 @@ pub mod webhook_endpoints;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use serde_json::Value;
 use vouch_domain::event::RequestInfo;
 use vouch_domain::ids::{Id, IdKind, ReportId, SessionId};
+use vouch_domain::report::Report;
 use vouch_domain::session::Session;
 use vouch_domain::transition::{self, Command, Ctx, Outcome};
 use vouch_store::{Change, Cursor, StoreError};
@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::expand::SessionExpand;
 use crate::handlers::sessions::non_empty;
 use crate::params::Params;
+use crate::render::{JsonBody, SessionView};
 use crate::state::AppState;
 
 /// Longest string parameter Stripe accepts.
@@ -121,35 +122,46 @@ pub(crate) async fn session_action(
     raw_id: &str,
     mut p: Params,
     command: impl FnOnce(&mut Params) -> Result<Command, ApiError>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = crate::expand::session(&mut p, false)?;
     let command = command(&mut p)?;
     p.finish()?;
     let id = parse_session_id(raw_id, "id")?;
     let session = mutate(state, account, &id, request, command).await?.session;
-    Ok(axum::Json(render_session(state, &session, &expand).await?))
+    render_session(state, &session, &expand).await
 }
 
-/// Renders a session, fetching the report when `last_verification_report` is expanded.
+/// The report to show in place of `last_verification_report`, when it is expanded.
+pub(crate) async fn expanded_report(
+    state: &AppState,
+    session: &Session,
+    expand: &SessionExpand,
+) -> Result<Option<Report>, ApiError> {
+    Ok(
+        match (
+            &expand.last_verification_report,
+            &session.last_verification_report,
+        ) {
+            (Some(_), Some(id)) => state.store.get_report(&session.account, id).await?,
+            _ => None,
+        },
+    )
+}
+
+/// Renders a session (with its expanded report, when asked for) straight into a body.
 pub(crate) async fn render_session(
     state: &AppState,
     session: &Session,
     expand: &SessionExpand,
-) -> Result<Value, ApiError> {
-    let report = match (
-        &expand.last_verification_report,
-        &session.last_verification_report,
-    ) {
-        (Some(_), Some(id)) => state.store.get_report(&session.account, id).await?,
-        _ => None,
-    };
-    Ok(crate::render::session(
+) -> Result<JsonBody, ApiError> {
+    let report = expanded_report(state, session, expand).await?;
+    Ok(JsonBody::of(&SessionView {
         session,
         expand,
-        report.as_ref(),
-        &state.config.public_url,
-        state.clock.now_ms(),
-    ))
+        report: report.as_ref(),
+        public_url: &state.config.public_url,
+        now_ms: state.clock.now_ms(),
+    }))
 }
 
 /// `limit`: 1..=100, default 10.

@@ -1,8 +1,6 @@
 //! `/v1/identity/verification_reports`.
 
 use axum::extract::State;
-use axum::Json;
-use serde_json::Value;
 
 use vouch_domain::session::SessionType;
 use vouch_store::ReportFilter;
@@ -12,6 +10,7 @@ use crate::error::ApiError;
 use crate::expand;
 use crate::handlers::sessions::{created_range, non_empty};
 use crate::handlers::{cursor, cursor_error, parse_report_id, take_limit};
+use crate::render::{JsonBody, ListView, ReportView};
 use crate::state::AppState;
 
 pub const COLLECTION: &str = "/v1/identity/verification_reports";
@@ -25,7 +24,7 @@ pub async fn retrieve(
     Auth(account): Auth,
     PathId(id): PathId,
     StripeParams(mut p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = expand::report(&mut p, false)?;
     p.finish()?;
     let id = parse_report_id(&id, "id")?;
@@ -38,14 +37,17 @@ pub async fn retrieve(
             id: id.to_string(),
             param: "id",
         })?;
-    Ok(Json(crate::render::report(&report, &expand)))
+    Ok(JsonBody::of(&ReportView {
+        report: &report,
+        expand: &expand,
+    }))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     Auth(account): Auth,
     StripeParams(mut p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = expand::report(&mut p, true)?;
     let limit = take_limit(&mut p)?;
     let filter = ReportFilter {
@@ -69,10 +71,17 @@ pub async fn list(
         .list_reports(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
         .await
         .map_err(|e| cursor_error(e, &cursor))?;
-    let data = page
+    let data: Vec<ReportView<'_>> = page
         .items
         .iter()
-        .map(|r| crate::render::report(r, &expand))
+        .map(|report| ReportView {
+            report,
+            expand: &expand,
+        })
         .collect();
-    Ok(Json(crate::render::list(data, page.has_more, COLLECTION)))
+    Ok(JsonBody::of(&ListView {
+        data: &data,
+        has_more: page.has_more,
+        url: COLLECTION,
+    }))
 }

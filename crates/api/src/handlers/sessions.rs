@@ -1,8 +1,6 @@
 //! `/v1/identity/verification_sessions`: create, retrieve, update, list, cancel, redact.
 
 use axum::extract::{Extension, State};
-use axum::Json;
-use serde_json::Value;
 use vouch_domain::ids::SessionId;
 use vouch_domain::session::{DocumentType, RelatedPerson, SessionType, Status, WireEnum};
 use vouch_domain::transition::{
@@ -15,9 +13,11 @@ use crate::context::{Auth, PathId, RequestCtx, StripeParams};
 use crate::error::ApiError;
 use crate::expand;
 use crate::handlers::{
-    cursor, cursor_error, mutate, parse_session_id, render_session, session_action, take_limit,
+    cursor, cursor_error, expanded_report, mutate, parse_session_id, render_session,
+    session_action, take_limit,
 };
 use crate::params::{Field, Params};
+use crate::render::{JsonBody, ListView, SessionView};
 use crate::state::AppState;
 
 const MAX_STRING: usize = 5000;
@@ -34,7 +34,7 @@ pub async fn create(
     Auth(account): Auth,
     Extension(rc): Extension<RequestCtx>,
     StripeParams(mut p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = expand::session(&mut p, false)?;
     let kind = non_empty(p.take_enum("type", TYPES)?, "type")?;
     let verification_flow = non_empty(
@@ -86,7 +86,7 @@ pub async fn create(
         transition::create(&account, new, &mut ctx)?
     };
     state.store.insert_session(&session, &[event]).await?;
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    render_session(&state, &session, &expand).await
 }
 
 pub async fn retrieve(
@@ -95,7 +95,7 @@ pub async fn retrieve(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(mut p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = expand::session(&mut p, false)?;
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
@@ -115,7 +115,7 @@ pub async fn retrieve(
             .await?
             .session;
     }
-    Ok(Json(render_session(&state, &session, &expand).await?))
+    render_session(&state, &session, &expand).await
 }
 
 pub async fn update(
@@ -124,7 +124,7 @@ pub async fn update(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     session_action(&state, &account.id, rc.info(), &id, p, |p| {
         Ok(Command::Update(SessionUpdate {
             kind: non_empty(p.take_enum("type", TYPES)?, "type")?,
@@ -142,7 +142,7 @@ pub async fn cancel(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     session_action(&state, &account.id, rc.info(), &id, p, |_| {
         Ok(Command::Cancel)
     })
@@ -155,7 +155,7 @@ pub async fn redact(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let due_ms = state.clock.now_ms() + state.config.redaction_delay_ms;
     session_action(&state, &account.id, rc.info(), &id, p, |_| {
         Ok(Command::Redact { due_ms })
@@ -169,7 +169,7 @@ pub async fn list(
     State(state): State<AppState>,
     Auth(account): Auth,
     StripeParams(mut p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let expand = expand::session(&mut p, true)?;
     let limit = take_limit(&mut p)?;
     let filter = SessionFilter {
@@ -195,11 +195,28 @@ pub async fn list(
         .list_sessions(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
         .await
         .map_err(|e| cursor_error(e, &cursor))?;
-    let mut data = Vec::with_capacity(page.items.len());
+    let mut reports = Vec::with_capacity(page.items.len());
     for s in &page.items {
-        data.push(render_session(&state, s, &expand).await?);
+        reports.push(expanded_report(&state, s, &expand).await?);
     }
-    Ok(Json(crate::render::list(data, page.has_more, COLLECTION)))
+    let now_ms = state.clock.now_ms();
+    let data: Vec<SessionView<'_>> = page
+        .items
+        .iter()
+        .zip(&reports)
+        .map(|(session, report)| SessionView {
+            session,
+            expand: &expand,
+            report: report.as_ref(),
+            public_url: &state.config.public_url,
+            now_ms,
+        })
+        .collect();
+    Ok(JsonBody::of(&ListView {
+        data: &data,
+        has_more: page.has_more,
+        url: COLLECTION,
+    }))
 }
 
 fn no_such(id: &SessionId) -> ApiError {

@@ -10,8 +10,6 @@
 //!   and `…/unverify` do the same (the official mobile SDKs call them).
 
 use axum::extract::{Extension, State};
-use axum::Json;
-use serde_json::Value;
 use vouch_domain::outputs::{Date, TestPerson};
 use vouch_domain::session::{ErrorCode, WireEnum};
 use vouch_domain::transition::Command;
@@ -31,7 +29,7 @@ pub async fn verify(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<crate::render::JsonBody, ApiError> {
     session_action(&state, &account.id, rc.info(), &id, p, |p| {
         let delay_ms = simulate_delay(p, &state)?;
         let person = Box::new(person_overrides(p, state.config.test_person.clone())?);
@@ -46,7 +44,7 @@ pub async fn unverify(
     Extension(rc): Extension<RequestCtx>,
     PathId(id): PathId,
     StripeParams(p): StripeParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<crate::render::JsonBody, ApiError> {
     session_action(&state, &account.id, rc.info(), &id, p, |p| {
         let delay_ms = simulate_delay(p, &state)?;
         let code = match p.take_obj("last_error")? {
