@@ -117,7 +117,7 @@ impl PageClient {
 }
 
 /// The link path (`/verify/<token>`) of a session's url.
-fn link(session: &Value) -> String {
+pub(crate) fn link(session: &Value) -> String {
     let url = session["url"].as_str().expect("url");
     let at = url.find("/verify/").expect("/verify/ in url");
     url[at..].to_string()

@@ -18,6 +18,7 @@ mod flow;
 mod hosted_page;
 mod idempotency;
 mod lifecycle;
+mod links;
 mod lists;
 mod nodes;
 mod openapi;
