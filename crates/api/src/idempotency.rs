@@ -12,6 +12,9 @@ use vouch_store::{IdempotencyBegin, IdempotencyClaim};
 
 use crate::context::{authenticate, read_body};
 use crate::error::{ApiError, NotExecuted};
+use crate::expand::{self, SessionExpand};
+use crate::form::{self, FormMap};
+use crate::params::Params;
 use crate::state::AppState;
 
 pub const MAX_KEY_LEN: usize = 255;
@@ -60,6 +63,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             return ApiError::IdempotencyInProgress { key }.into_response()
         }
         Ok(IdempotencyBegin::Replay { status, body }) => return replay(status, body),
+        Ok(IdempotencyBegin::ReplayRedacted { status, session_id }) => {
+            let query = parts.uri.query();
+            return match redacted_body(&state, &account.id, &session_id, query, &bytes).await {
+                Ok(body) => replay(status, body),
+                Err(e) => e.into_response(),
+            };
+        }
         Ok(IdempotencyBegin::Started) => {}
     }
     let resp = next
@@ -106,6 +116,35 @@ fn replay(status: u16, body: String) -> Response {
     resp
 }
 
+/// The body of a replay whose stored response showed a session redacted since: that session
+/// as it is now (Stripe's placeholders), with the request's `expand[]`. Read-only: nothing
+/// runs again, no event is made.
+async fn redacted_body(
+    state: &AppState,
+    account: &str,
+    session_id: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<String, ApiError> {
+    let id = crate::handlers::parse_session_id(session_id, "id")?;
+    // The request was accepted once with these parameters, so they parse; should they not,
+    // the session is shown without expansions.
+    let mut map = FormMap::new();
+    let parsed = form::parse_into(&mut map, query.unwrap_or("").as_bytes())
+        .and_then(|()| form::parse_into(&mut map, body));
+    let expand = match parsed {
+        Ok(()) => expand::session(&mut Params::new(map), false).unwrap_or_default(),
+        Err(_) => SessionExpand::default(),
+    };
+    let session = state
+        .store
+        .get_session(account, &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("replay: session {id} is gone")))?;
+    let shown = crate::handlers::render_session(state, &session, &expand).await?;
+    Ok(shown.to_string())
+}
+
 /// Method, path and parameters; the order of the parameters does not matter.
 fn fingerprint(method: &Method, path: &str, query: Option<&str>, body: &[u8]) -> String {
     let mut pairs: Vec<&[u8]> = query
@@ -127,7 +166,8 @@ fn fingerprint(method: &Method, path: &str, query: Option<&str>, body: &[u8]) ->
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The id of the VerificationSession a response body shows, if any (for redaction).
+/// The id of the VerificationSession a response body shows, if any: redaction erases the
+/// stored body of such a response, and its replay renders the session again.
 fn shown_session(body: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Shown {

@@ -21,7 +21,7 @@ use axum::response::IntoResponse;
 use axum::{Json, Router};
 use serde_json::json;
 
-pub use state::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
+pub use state::{ApiConfig, AppState, Clock, KeyRing, OffsetClock, SystemClock};
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {

@@ -24,6 +24,19 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved by a fixed offset: `vouch serve --clock-offset 49h` (a testing
+/// extension, refused with live keys) runs the whole server — links, secrets, redaction,
+/// processing, events — as if it were that much later.
+pub struct OffsetClock {
+    pub offset_ms: i64,
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        SystemClock.now_ms().saturating_add(self.offset_ms)
+    }
+}
+
 /// Settings the API needs, resolved by the server from defaults, file, environment and flags.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {

@@ -122,6 +122,15 @@ impl Session {
             .flatten()
     }
 
+    /// Whether `token` is the session's current link and only its age (48 hours) keeps it
+    /// from being used: the hosted page then says the link expired rather than was used.
+    pub fn url_expired(&self, token: &str, now_ms: i64) -> bool {
+        self.status == Status::RequiresInput
+            && !self.url_used
+            && self.url_token.as_deref() == Some(token)
+            && now_ms >= self.secrets_minted_ms + URL_TTL_MS
+    }
+
     /// When the background worker must next look at this session.
     pub fn next_due_ms(&self) -> Option<i64> {
         match (&self.pending, self.redaction_due_ms) {

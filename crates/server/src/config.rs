@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
+    /// Testing extension: run as if the clock were this much later (e.g. 49h); refused
+    /// with live keys. See docs/testing-your-integration.md.
+    #[arg(long, env = "VOUCH_CLOCK_OFFSET", hide = true)]
+    pub clock_offset: Option<String>,
     /// Test mode.
     #[command(flatten)]
     pub test_mode: crate::test_mode_config::TestModeArgs,
@@ -130,6 +134,8 @@ pub struct Config {
     pub faults: vouch_api::faults::FaultConfig,
     /// The dashboard's operator password, if any.
     pub dashboard_password: Option<String>,
+    /// Testing extension: how far ahead of the system clock the server runs (0: not at all).
+    pub clock_offset_ms: i64,
 }
 
 impl Config {
@@ -173,6 +179,7 @@ impl Config {
             defaults.client_timeout,
         );
         let public_url = pick(args.public_url, file.public_url, None);
+        let clock_offset_ms = clock_offset(args.clock_offset.as_deref(), &api_keys)?;
         Ok(Config {
             listen: pick(args.listen, file.listen, defaults.listen),
             database: parse_database_url(&pick(
@@ -229,6 +236,7 @@ impl Config {
                 defaults.webhooks,
             )?,
             dashboard_password: crate::dashboard_config::resolve(args.dashboard, file.dashboard)?,
+            clock_offset_ms,
         })
     }
 
@@ -241,6 +249,25 @@ impl Config {
             )
         })
     }
+}
+
+/// `--clock-offset`: a duration ahead of the system clock. Refused with live keys: links,
+/// secrets and redactions of real people must follow real time.
+fn clock_offset(offset: Option<&str>, api_keys: &[String]) -> Result<i64, String> {
+    let Some(offset) = offset.map(str::trim).filter(|o| !o.is_empty()) else {
+        return Ok(0);
+    };
+    let ms = parse_duration_ms(offset).ok_or_else(|| {
+        format!("clock_offset: cannot read {offset:?} (a duration ahead, e.g. 49h, 25h, 90m)")
+    })?;
+    if ms != 0 && api_keys.iter().any(|k| k.starts_with("sk_live_")) {
+        return Err(
+            "clock_offset is a testing extension and is refused with live keys (sk_live_…): \
+             it would expire the links and secrets of real people early"
+                .into(),
+        );
+    }
+    Ok(ms)
 }
 
 pub fn parse_database_url(url: &str) -> Result<Database, String> {
@@ -348,6 +375,23 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:0");
         assert_eq!(c.redaction_delay_ms, 100);
+    }
+
+    #[test]
+    fn clock_offset_is_a_duration_and_refused_with_live_keys() {
+        let test = vec!["sk_test_aaaaaaaaaaaa".to_owned()];
+        let live = vec![
+            "sk_test_aaaaaaaaaaaa".to_owned(),
+            "sk_live_bbbbbbbbbbbb".to_owned(),
+        ];
+        assert_eq!(clock_offset(None, &live), Ok(0));
+        assert_eq!(clock_offset(Some("49h"), &test), Ok(49 * 3_600_000));
+        assert_eq!(clock_offset(Some("0s"), &live), Ok(0));
+        assert!(clock_offset(Some("49h"), &live)
+            .unwrap_err()
+            .contains("refused with live keys"));
+        assert!(clock_offset(Some("-1h"), &test).is_err());
+        assert!(clock_offset(Some("soon"), &test).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use tokio::sync::watch;
-use vouch_api::{ApiConfig, AppState, Clock, KeyRing, SystemClock};
+use vouch_api::{ApiConfig, AppState, Clock, KeyRing, OffsetClock, SystemClock};
 use vouch_domain::ids::random_alnum;
 use vouch_store::{PostgresStore, SqliteStore, Store};
 
@@ -169,9 +169,20 @@ async fn serve(config: Config) -> Result<(), String> {
         faults: config.faults.clone(),
         ..ApiConfig::default()
     };
+    let clock: Arc<dyn Clock> = match config.clock_offset_ms {
+        0 => Arc::new(SystemClock),
+        offset_ms => {
+            tracing::warn!(
+                offset_ms,
+                "the clock is shifted (--clock-offset, a testing extension): links, secrets, \
+                 redactions and events all run ahead of real time"
+            );
+            Arc::new(OffsetClock { offset_ms })
+        }
+    };
     let state = AppState {
         store,
-        clock: Arc::new(SystemClock) as Arc<dyn Clock>,
+        clock,
         keys: Arc::new(keyring),
         config: Arc::new(api_config),
         limiter: Arc::default(),
@@ -219,6 +230,12 @@ fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: boo
         )),
         Some(k) => out.push_str(&format!("  test key   {k}\n")),
         None => out.push_str("  test key   none configured (live keys only)\n"),
+    }
+    if config.clock_offset_ms != 0 {
+        out.push_str(&format!(
+            "  clock      SHIFTED {}s ahead of real time (--clock-offset; testing only)\n",
+            config.clock_offset_ms.div_euclid(1000)
+        ));
     }
     let live = keys.iter().filter(|k| k.starts_with("sk_live_")).count();
     if live > 0 {

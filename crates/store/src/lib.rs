@@ -112,6 +112,10 @@ pub enum IdempotencyBegin {
     Started,
     /// A finished request with this key: answer with its status and body.
     Replay { status: u16, body: String },
+    /// A finished request whose response showed a session that has since been redacted: the
+    /// stored body was erased with the session's personal data. Answer with its status and
+    /// the session as it is now (its placeholders), without running the request again.
+    ReplayRedacted { status: u16, session_id: String },
     /// The key was used with other parameters or on another endpoint.
     Mismatch,
     /// Another request with this key is still running.
@@ -130,6 +134,29 @@ pub struct IdempotencyClaim<'a> {
     pub lease_ms: i64,
     /// Entries older than this are treated as gone.
     pub ttl_ms: i64,
+}
+
+impl IdempotencyBegin {
+    /// What a live entry with this key and fingerprint answers: its stored response; an erased
+    /// one (the session it showed was redacted); or, without a status, a request still running.
+    pub(crate) fn finished(
+        status: Option<i64>,
+        body: Option<String>,
+        session_id: Option<String>,
+    ) -> IdempotencyBegin {
+        match (status, body, session_id) {
+            (Some(status), Some(body), _) => IdempotencyBegin::Replay {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+            },
+            (Some(status), None, Some(session_id)) => IdempotencyBegin::ReplayRedacted {
+                status: u16::try_from(status).unwrap_or(500),
+                session_id,
+            },
+            // A status without a body is only ever written for a session's response.
+            _ => IdempotencyBegin::InProgress,
+        }
+    }
 }
 
 #[async_trait]
@@ -175,6 +202,8 @@ pub trait Store: WebhookStore + ApiKeyStore + Send + Sync {
 
     async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin>;
     /// Stores the response of a request that ran; `session_id` is the session it shows.
+    /// When that session is already redacted, only the status is kept (the body could hold
+    /// personal data the redaction erased): a replay is then `ReplayRedacted`.
     async fn idempotency_complete(
         &self,
         account: &str,

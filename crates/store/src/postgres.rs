@@ -203,8 +203,9 @@ async fn insert_events(tx: &impl GenericClient, events: &[Event]) -> Result<()> 
 }
 
 async fn erase_copies(tx: &impl GenericClient, session_id: &str) -> Result<()> {
+    // The keys stay; a replay answers the session as it is now.
     tx.execute(
-        "DELETE FROM idempotency WHERE session_id = $1",
+        "UPDATE idempotency SET body = NULL WHERE session_id = $1",
         &[&session_id],
     )
     .await
@@ -483,32 +484,34 @@ impl Store for PostgresStore {
         }
         let row = tx
             .query_one(
-                "SELECT created_ms, fingerprint, status, body, locked_until_ms
+                "SELECT created_ms, fingerprint, status, body, session_id, locked_until_ms
                  FROM idempotency WHERE account = $1 AND key = $2 FOR UPDATE",
                 &[&claim.account, &claim.key],
             )
             .await
             .map_err(unavailable)?;
-        let (created, stored_fp, status, body, locked_until): (
+        let (created, stored_fp, status, body, session_id, locked_until): (
             i64,
             String,
             Option<i32>,
             Option<String>,
+            Option<String>,
             i64,
-        ) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        ) = (
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+        );
         let live = created > claim.now_ms - claim.ttl_ms;
         let abandoned = status.is_none() && locked_until <= claim.now_ms;
         let outcome = if live && !abandoned {
             if stored_fp != claim.fingerprint {
                 IdempotencyBegin::Mismatch
             } else {
-                match (status, body) {
-                    (Some(status), Some(body)) => IdempotencyBegin::Replay {
-                        status: u16::try_from(status).unwrap_or(500),
-                        body,
-                    },
-                    _ => IdempotencyBegin::InProgress,
-                }
+                IdempotencyBegin::finished(status.map(i64::from), body, session_id)
             }
         } else {
             tx.execute(
@@ -542,7 +545,14 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE idempotency SET status = $3, body = $4, session_id = $5
+                // The shown session's row lock waits for a redaction in progress, and then
+                // reads the redacted row: a response rendered before the redaction completed
+                // keeps no body.
+                "WITH shown AS (SELECT data FROM sessions WHERE id = $5 FOR KEY SHARE)
+                 UPDATE idempotency SET status = $3, session_id = $5,
+                     body = CASE WHEN EXISTS (SELECT 1 FROM shown
+                         WHERE (data::jsonb ->> 'redaction') = 'redacted')
+                         THEN NULL ELSE $4 END
                  WHERE account = $1 AND key = $2",
                 &[&account, &key, &i32::from(status), &body, &session_id],
             )

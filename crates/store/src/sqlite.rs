@@ -347,11 +347,12 @@ fn insert_report(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites every report and event of `session_id` with personal data erased, and forgets the
-/// idempotent responses that showed it.
+/// Rewrites every report and event of `session_id` with personal data erased, and erases the
+/// bodies of the idempotent responses that showed it (their keys stay: a replay answers the
+/// session as it is now).
 fn erase_copies(tx: &rusqlite::Transaction<'_>, session_id: &str) -> Result<()> {
     tx.execute(
-        "DELETE FROM idempotency WHERE session_id = ?1",
+        "UPDATE idempotency SET body = NULL WHERE session_id = ?1",
         [session_id],
     )
     .map_err(unavailable)?;
@@ -585,31 +586,40 @@ impl Store for SqliteStore {
         let fingerprint = claim.fingerprint.to_owned();
         let (now, lease, ttl) = (claim.now_ms, claim.lease_ms, claim.ttl_ms);
         self.write(move |tx| {
-            let row: Option<(i64, String, Option<i64>, Option<String>, i64)> = tx
+            type Row = (
+                i64,
+                String,
+                Option<i64>,
+                Option<String>,
+                Option<String>,
+                i64,
+            );
+            let row: Option<Row> = tx
                 .prepare_cached(
-                    "SELECT created_ms, fingerprint, status, body, locked_until_ms
+                    "SELECT created_ms, fingerprint, status, body, session_id, locked_until_ms
                      FROM idempotency WHERE account = ?1 AND key = ?2",
                 )
                 .map_err(unavailable)?
                 .query_row(params![account, key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .optional()
                 .map_err(unavailable)?;
-            if let Some((created, stored_fp, status, body, locked_until)) = row {
+            if let Some((created, stored_fp, status, body, session_id, locked_until)) = row {
                 let live = created > now - ttl;
                 let abandoned = status.is_none() && locked_until <= now;
                 if live && !abandoned {
                     if stored_fp != fingerprint {
                         return Ok(IdempotencyBegin::Mismatch);
                     }
-                    return Ok(match (status, body) {
-                        (Some(status), Some(body)) => IdempotencyBegin::Replay {
-                            status: u16::try_from(status).unwrap_or(500),
-                            body,
-                        },
-                        _ => IdempotencyBegin::InProgress,
-                    });
+                    return Ok(IdempotencyBegin::finished(status, body, session_id));
                 }
             }
             tx.prepare_cached(
@@ -638,8 +648,13 @@ impl Store for SqliteStore {
         let (account, key, body) = (account.to_owned(), key.to_owned(), body.to_owned());
         let session_id = session_id.map(str::to_owned);
         self.write(move |tx| {
+            // The writer serializes this with redaction: a response rendered before the
+            // session's redaction completed keeps no body.
             tx.prepare_cached(
-                "UPDATE idempotency SET status = ?3, body = ?4, session_id = ?5
+                "UPDATE idempotency SET status = ?3, session_id = ?5,
+                     body = CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = ?5
+                         AND json_extract(data, '$.redaction') = 'redacted')
+                         THEN NULL ELSE ?4 END
                  WHERE account = ?1 AND key = ?2",
             )
             .map_err(unavailable)?

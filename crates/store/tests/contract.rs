@@ -147,6 +147,12 @@ macro_rules! contract {
                 }
             }
             #[tokio::test]
+            async fn redaction_erases_stored_responses_but_keeps_their_keys() {
+                if let Some(f) = $fixture {
+                    super::redaction_erases_stored_responses_but_keeps_their_keys(f).await
+                }
+            }
+            #[tokio::test]
             async fn redaction_erases_copies_and_is_found_when_due() {
                 if let Some(f) = $fixture {
                     super::redaction_erases_copies_and_is_found_when_due(f).await
@@ -390,6 +396,101 @@ async fn redaction_erases_copies_and_is_found_when_due(mut f: Fixture) {
         .is_none());
     let session = f.store.get_session("acct_a", &s.id).await.unwrap().unwrap();
     assert!(session.metadata.is_empty());
+}
+
+/// Issue 5: redaction replaces the personal data in stored idempotent responses. The key
+/// stays (a replay must not run again) but its body is gone; the API renders the redacted
+/// session instead. Responses of other sessions keep their bodies.
+async fn redaction_erases_stored_responses_but_keeps_their_keys(mut f: Fixture) {
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    let other = f.create("acct_a", 1_700_000_001, None).await;
+    let claim = |key: &'static str, fp: &'static str| IdempotencyClaim {
+        account: "acct_a",
+        key,
+        fingerprint: fp,
+        now_ms: 0,
+        lease_ms: 1_000,
+        ttl_ms: i64::MAX / 2,
+    };
+    let shows =
+        |id: &str| format!("{{\"id\":\"{id}\",\"metadata\":{{\"secret\":\"private-value\"}}}}");
+    let store = f.store.clone();
+    let (sid, oid) = (s.id.to_string(), other.id.to_string());
+    for (key, body, shown) in [
+        ("k-show", shows(&sid), Some(sid.as_str())),
+        ("k-error", "{\"error\":{}}".to_owned(), None),
+        ("k-other", shows(&oid), Some(oid.as_str())),
+    ] {
+        assert_eq!(
+            store.idempotency_begin(claim(key, "fp")).await.unwrap(),
+            IdempotencyBegin::Started
+        );
+        store
+            .idempotency_complete("acct_a", key, 200, &body, shown)
+            .await
+            .unwrap();
+    }
+    // A request still running when the redaction completes, finishing after it.
+    assert_eq!(
+        store
+            .idempotency_begin(claim("k-late", "fp"))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
+    );
+    f.apply(&s, Command::Redact { due_ms: 5_000 }).await;
+    // Redaction still processing: the stored response is untouched.
+    assert_eq!(
+        store
+            .idempotency_begin(claim("k-show", "fp"))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Replay {
+            status: 200,
+            body: shows(&sid)
+        }
+    );
+    f.apply(&s, Command::CompleteRedaction).await;
+    store
+        .idempotency_complete("acct_a", "k-late", 201, &shows(&sid), Some(&sid))
+        .await
+        .unwrap();
+    for (key, status) in [("k-show", 200), ("k-late", 201)] {
+        assert_eq!(
+            store.idempotency_begin(claim(key, "fp")).await.unwrap(),
+            IdempotencyBegin::ReplayRedacted {
+                status,
+                session_id: sid.clone()
+            },
+            "{key}"
+        );
+        // Still the same key: other parameters are a mismatch, not a new request.
+        assert_eq!(
+            store.idempotency_begin(claim(key, "other")).await.unwrap(),
+            IdempotencyBegin::Mismatch,
+            "{key}"
+        );
+    }
+    assert_eq!(
+        store
+            .idempotency_begin(claim("k-other", "fp"))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Replay {
+            status: 200,
+            body: shows(&oid)
+        }
+    );
+    assert_eq!(
+        store
+            .idempotency_begin(claim("k-error", "fp"))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Replay {
+            status: 200,
+            body: "{\"error\":{}}".into()
+        }
+    );
 }
 
 async fn settings_keep_the_first_value(f: Fixture) {

@@ -261,8 +261,12 @@ impl IntoResponse for Page {
 pub(crate) enum PageError {
     /// No link has this token.
     UnknownLink,
-    /// The link was used, expired, or replaced by a fresher one.
-    UsedLink { return_url: Option<String> },
+    /// The link was used, expired, or replaced by a fresher one; `expired` when it is the
+    /// session's current link and only its age stops it.
+    UsedLink {
+        return_url: Option<String>,
+        expired: bool,
+    },
     /// The request cannot be understood.
     BadRequest(String),
     /// Storage failed or a bug: logged, answered opaquely.
@@ -325,7 +329,20 @@ impl IntoResponse for PageError {
                 "Check that you opened the whole link you were given, or ask the site that sent you here for a new one.",
                 Html::default(),
             ),
-            PageError::UsedLink { return_url } => message_page(
+            PageError::UsedLink {
+                return_url,
+                expired: true,
+            } => message_page(
+                StatusCode::GONE,
+                "Link expired",
+                "This link has expired",
+                "A verification link works for 48 hours. Return to the site that sent you here to get a new one.",
+                continue_link(return_url.as_deref(), "Return to the site"),
+            ),
+            PageError::UsedLink {
+                return_url,
+                expired: false,
+            } => message_page(
                 StatusCode::GONE,
                 "Link already used or expired",
                 "This link was already used or has expired",

@@ -2,6 +2,7 @@
 //! submissions through. What each check proves (and what it does not) is written down in
 //! `docs/verification.md`; the built-in verifier never reports a pass it cannot back up.
 
+pub mod countries;
 pub mod document;
 pub mod id_number;
 pub mod mrz;

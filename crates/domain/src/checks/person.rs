@@ -3,14 +3,16 @@
 use crate::outputs::{Date, VerifiedPerson};
 use crate::session::WireEnum;
 
+use super::countries::alpha2;
 use super::{valid_zone, validate, CheckResult, Submission, Verdict};
 
 /// The data a verdict verified. A passed document check contributes what its validated
-/// machine-readable zone carries (names, date of birth, sex, document number, expiry); a
-/// passed ID-number check the number (the last four digits of a `us_ssn`), its type and the
-/// name and date of birth entered with it, where the zone did not already give them. Address,
-/// issue date and issuing country are never read offline and stay `None`; so does everything
-/// of a check that did not pass. A plug-in that verifies without a zone gets no data from here.
+/// machine-readable zone carries (names, date of birth, sex, document number, expiry, and the
+/// issuing state as an ISO 3166-1 alpha-2 country when it names one); a passed ID-number check
+/// the number (the last four digits of a `us_ssn`), its type and the name and date of birth
+/// entered with it, where the zone did not already give them. Address and issue date are never
+/// read offline and stay `None`; so does everything of a check that did not pass. A plug-in
+/// that verifies without a zone gets no data from here.
 pub fn verified_person(sub: &Submission, verdict: &Verdict, today: Date) -> VerifiedPerson {
     let passed = |c: Option<CheckResult>| c.is_some_and(CheckResult::is_verified);
     let mut person = VerifiedPerson::default();
@@ -22,6 +24,7 @@ pub fn verified_person(sub: &Submission, verdict: &Verdict, today: Date) -> Veri
             person.sex = Some(zone.sex.as_wire().to_owned());
             person.document_number = Some(zone.document_number.clone());
             person.document_expiration = Some(zone.expiry);
+            person.issuing_country = alpha2(&zone.issuing_state).map(str::to_owned);
         }
     }
     if passed(verdict.id_number) {

@@ -62,8 +62,29 @@ fn a_verified_document_gives_what_its_zone_carries_and_nothing_more() {
     // Not read offline: never filled in.
     assert_eq!(p.address, None);
     assert_eq!(p.document_issued, None);
-    assert_eq!(p.issuing_country, None);
     assert_eq!(p.id_number, None);
+    // Issued by the specimens' Utopia (`UTO`), which is no country.
+    assert_eq!(p.issuing_country, None);
+}
+
+#[test]
+fn the_issuing_state_of_a_verified_zone_is_the_issuing_country() {
+    for (state, country) in [("SGP", Some("SG")), ("D<<", Some("DE")), ("XXA", None)] {
+        let zone = singapore_zone().replacen("P<UTO", &format!("P<{state}"), 1);
+        let sub = passport(Some(zone), false);
+        let verdict = BUILTIN.verify(&sub, TODAY);
+        assert!(verdict.is_verified(), "{state}: {verdict:?}");
+        let p = verified_person(&sub, &verdict, TODAY);
+        assert_eq!(p.issuing_country.as_deref(), country, "{state}");
+    }
+    // A document check that did not pass reports no country either.
+    let zone = singapore_zone()
+        .replacen("P<UTO", "P<SGP", 1)
+        .replacen("K1234567A", "K1234567B", 1);
+    let sub = passport(Some(zone), false);
+    let verdict = BUILTIN.verify(&sub, TODAY);
+    assert!(!verdict.is_verified());
+    assert_eq!(verified_person(&sub, &verdict, TODAY).issuing_country, None);
 }
 
 #[test]

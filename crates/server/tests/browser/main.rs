@@ -10,6 +10,8 @@
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "../it/mrz.rs"]
+mod mrz;
 #[path = "../../../store/tests/support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -465,5 +467,161 @@ async fn unknown_links_and_non_images_get_clear_pages() {
         Some("true")
     );
     b.shoot("2-not-an-image").await;
+    b.finish().await;
+}
+
+/// A Singapore passport's zone (Tan Wei Ling, born 2 March 1985, expires 1 January 2040) with
+/// the NRIC `S1234567D` in its personal-number field.
+fn singapore_passport_zone() -> String {
+    mrz::Passport {
+        state: "SGP",
+        names: "TAN<<WEI<LING",
+        number: "K1234567A",
+        nationality: "SGP",
+        dob: "850302",
+        sex: 'F',
+        expiry: "400101",
+        personal: "S1234567D",
+    }
+    .zone()
+}
+
+impl Browser {
+    /// Sets a date input to `YYYY-MM-DD` (what a date picker writes), as `input` events.
+    async fn set_date(&self, selector: &str, value: &str) {
+        self.client
+            .execute(
+                "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+                 el.dispatchEvent(new Event('input', {bubbles: true})); \
+                 el.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![json!(selector), json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn type_into(&self, selector: &str, text: &str) {
+        self.css(selector).await.send_keys(text).await.unwrap();
+    }
+}
+
+/// Live mode (issue 3): no test chooser; the document step, the photo the passport needs, the
+/// machine-readable zone, dates and the ID number a `require_id_number` session asks for, the
+/// outcome the built-in verifier decides; then the API state and the report.
+#[tokio::test]
+async fn live_mode_form_verifies_a_passport_with_its_id_number() {
+    let Some(b) = Browser::start("live").await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let s = app
+        .create_session_as(
+            &app.live_key,
+            "type=document&options[document][require_id_number]=true\
+             &return_url=https%3A%2F%2Fshop.example%2Fdone",
+        )
+        .await
+        .ok();
+    let id = s["id"].as_str().unwrap().to_string();
+    let url = s["url"].as_str().unwrap().to_string();
+    let files = tempfile::tempdir().unwrap();
+
+    b.goto(&url).await;
+    assert_eq!(b.h1().await, "Verify your identity");
+    assert!(!b.text().await.contains("Test mode"), "live: no test badge");
+    b.shoot("1-consent").await;
+    b.click("#consent").await;
+    b.click("form.actions button.primary").await;
+    b.wait_for_h1("Choose your document").await;
+    b.click("#type-passport").await;
+    b.shoot("2-document").await;
+    b.click("button.primary").await;
+    b.wait_for_h1("Add photos").await;
+    let photos = b.text().await;
+    assert!(!photos.contains("Skip photos"), "live: photos are required");
+    b.shoot("3-photos").await;
+    b.css("#front")
+        .await
+        .send_keys(&image(files.path(), "passport.png", 64, 44))
+        .await
+        .unwrap();
+    b.click("button[name=continue]").await;
+    b.wait_for_h1("Your details").await;
+    let details = b.text().await;
+    for absent in ["Verification success", "choose the outcome"] {
+        assert!(!details.contains(absent), "live: no chooser ({absent})");
+    }
+    for field in [
+        "#mrz",
+        "#expiration",
+        "#dob",
+        "#first_name",
+        "#last_name",
+        "#id_number_type",
+        "#id_number",
+    ] {
+        b.css(field).await;
+    }
+    b.type_into("#mrz", &singapore_passport_zone()).await;
+    b.set_date("#expiration", "2040-01-01").await;
+    b.set_date("#dob", "1985-03-02").await;
+    b.type_into("#first_name", "Wei Ling").await;
+    b.type_into("#last_name", "Tan").await;
+    b.css("#id_number_type")
+        .await
+        .select_by_value("sg_nric")
+        .await
+        .unwrap();
+    b.type_into("#id_number", "S1234567D").await;
+    b.shoot("4-details-live").await;
+    b.click("form button.primary").await;
+    b.wait_for_h1("You are verified").await;
+    b.shoot("5-verified").await;
+    assert_eq!(
+        b.css("a.button")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("https://shop.example/done")
+    );
+
+    let s = app
+        .get(
+            &format!(
+                "{}/{id}?expand[0]=last_verification_report&expand[1]=verified_outputs\
+                 &expand[2]=verified_outputs.dob&expand[3]=verified_outputs.id_number",
+                helpers::SESSIONS
+            ),
+            &app.live_key,
+        )
+        .await
+        .ok();
+    assert_eq!(s["status"], "verified", "{s}");
+    assert_eq!(s["livemode"], true);
+    let out = &s["verified_outputs"];
+    assert_eq!(out["first_name"], "WEI LING", "{out}");
+    assert_eq!(out["last_name"], "TAN");
+    assert_eq!(out["dob"], json!({"day": 2, "month": 3, "year": 1985}));
+    assert_eq!(out["id_number_type"], "sg_nric");
+    assert_eq!(out["id_number"], "S1234567D");
+    let report = &s["last_verification_report"];
+    let doc = &report["document"];
+    assert_eq!(doc["status"], "verified", "{report}");
+    assert_eq!(doc["type"], "passport");
+    assert_eq!(doc["issuing_country"], "SG");
+    assert_eq!(doc["last_name"], "TAN");
+    let doc_files = doc["files"].as_array().unwrap();
+    assert_eq!(doc_files.len(), 1, "the passport's photo page: {doc}");
+    assert!(doc_files[0].as_str().unwrap().starts_with("file_"));
+    assert_eq!(report["id_number"]["status"], "verified", "{report}");
+    assert_eq!(report["id_number"]["id_number_type"], "sg_nric");
+    assert_eq!(report["livemode"], true);
+
+    // The used link.
+    b.goto(&url).await;
+    assert_eq!(b.h1().await, "This link was already used or has expired");
+    b.shoot("6-used-link").await;
     b.finish().await;
 }

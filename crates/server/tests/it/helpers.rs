@@ -720,6 +720,28 @@ impl TestApp {
         self.base_url = base_url;
     }
 
+    /// SIGKILL the server and start it again on the same database with its clock `offset`
+    /// ahead of real time (`--clock-offset`, e.g. `49h`). The server refuses a shifted clock
+    /// with live keys, so from here on it runs with the test key only (later restarts too).
+    pub async fn restart_shifted(&mut self, offset: &str) {
+        let mut args = Vec::new();
+        let mut it = std::mem::take(&mut self.args).into_iter().peekable();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--api-key" if it.peek() == Some(&self.live_key) => {
+                    it.next();
+                }
+                "--clock-offset" => {
+                    it.next();
+                }
+                _ => args.push(arg),
+            }
+        }
+        args.extend(["--clock-offset".into(), offset.into()]);
+        self.args = args;
+        self.restart().await;
+    }
+
     /// Send SIGTERM via `kill -TERM <pid>` and wait for the exit status.
     pub async fn sigterm(&mut self) -> ExitStatus {
         let pid = self.pid();

@@ -6,6 +6,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::helpers::TestApp;
+use crate::mrz::Passport;
 use crate::png::png;
 
 /// A browser-like client of the page: no redirects followed, no API key.
@@ -117,7 +118,7 @@ impl PageClient {
 }
 
 /// The link path (`/verify/<token>`) of a session's url.
-fn link(session: &Value) -> String {
+pub(crate) fn link(session: &Value) -> String {
     let url = session["url"].as_str().expect("url");
     let at = url.find("/verify/").expect("/verify/ in url");
     url[at..].to_string()
@@ -608,36 +609,26 @@ async fn live_mode_has_no_chooser_and_requires_every_input() {
 // -------------------------------------------------------------------------------------------
 // Live mode: the built-in verifier decides
 
-/// ICAO 9303 check digit: weights 7, 3, 1; `<` is 0, letters 10–35.
-fn check_digit(data: &str) -> char {
-    let sum: u32 = data
-        .bytes()
-        .zip([7u32, 3, 1].iter().cycle())
-        .map(|(b, w)| {
-            let v = match b {
-                b'0'..=b'9' => u32::from(b - b'0'),
-                b'A'..=b'Z' => u32::from(b - b'A') + 10,
-                _ => 0,
-            };
-            v * w
-        })
-        .sum();
-    char::from_digit(sum % 10, 10).unwrap()
-}
-
 /// The ICAO 9303 specimen passport of Utopia (Anna Maria Eriksson, document L898902C3,
 /// personal number ZE184226B) with the given date of birth and expiry (`YYMMDD`) and every
 /// check digit computed.
 fn specimen_passport(dob: &str, expiry: &str) -> String {
-    let line1 = format!("{:<<44}", "P<UTOERIKSSON<<ANNA<MARIA");
-    let number = format!("L898902C3{}", check_digit("L898902C3"));
-    let dob = format!("{dob}{}", check_digit(dob));
-    let expiry = format!("{expiry}{}", check_digit(expiry));
-    let personal = format!("ZE184226B<<<<<{}", check_digit("ZE184226B<<<<<"));
-    let composite = check_digit(&format!("{number}{dob}{expiry}{personal}"));
-    let line2 = format!("{number}UTO{dob}F{expiry}{personal}{composite}");
-    assert_eq!(line2.len(), 44);
-    format!("{line1}\n{line2}")
+    passport_issued_by("UTO", dob, expiry)
+}
+
+/// The specimen passport as issued by `state` (three characters, `<`-padded: `D<<`).
+fn passport_issued_by(state: &str, dob: &str, expiry: &str) -> String {
+    Passport {
+        state,
+        names: "ERIKSSON<<ANNA<MARIA",
+        number: "L898902C3",
+        nationality: "UTO",
+        dob,
+        sex: 'F',
+        expiry,
+        personal: "ZE184226B",
+    }
+    .zone()
 }
 
 /// A live document session for a passport, the photo page uploaded and the details form
@@ -708,8 +699,45 @@ async fn live_a_valid_specimen_passport_zone_verifies_with_the_zone_as_the_perso
     assert_eq!(doc["last_name"], "ERIKSSON");
     assert_eq!(doc["type"], "passport");
     assert_eq!(doc["address"], Value::Null);
+    // Utopia, the specimens' issuing state, is no country.
     assert_eq!(doc["issuing_country"], Value::Null);
     assert_eq!(doc["files"].as_array().unwrap().len(), 1);
+}
+
+/// Stripe's `document.issuing_country` is a two-letter code ("US"); a zone writes three letters
+/// (ISO 3166-1 alpha-3, `D` for Germany). A verified zone's issuing state is the report's
+/// issuing country; verified_outputs have no such field.
+#[tokio::test]
+async fn live_the_zone_issuing_state_is_the_report_issuing_country() {
+    let app = TestApp::spawn().await;
+    for (state, country) in [("D<<", "DE"), ("NLD", "NL")] {
+        let mrz = passport_issued_by(state, "740812", "400415");
+        let s = live_passport(&app, "", &passport_form(&mrz, "2040-04-15", "1974-08-12")).await;
+        assert_eq!(s["status"], "verified", "{state}: {s}");
+        let doc = &s["last_verification_report"]["document"];
+        assert_eq!(doc["issuing_country"], country, "{state}: {doc}");
+        assert!(s["verified_outputs"].get("issuing_country").is_none());
+        // The report on its own shows the same.
+        let report = app
+            .get(
+                &format!(
+                    "/v1/identity/verification_reports/{}",
+                    s["last_verification_report"]["id"].as_str().unwrap()
+                ),
+                &app.live_key,
+            )
+            .await
+            .ok();
+        assert_eq!(report["document"]["issuing_country"], country);
+    }
+    // A zone whose check digits fail reports nothing of it, the country included.
+    let mrz = passport_issued_by("D<<", "740812", "400415").replacen("L898902C3", "L898902C4", 1);
+    let s = live_passport(&app, "", &passport_form(&mrz, "2040-04-15", "1974-08-12")).await;
+    assert_eq!(s["status"], "requires_input", "{s}");
+    assert_eq!(
+        s["last_verification_report"]["document"]["issuing_country"],
+        Value::Null
+    );
 }
 
 #[tokio::test]

@@ -210,39 +210,164 @@ async fn get_requests_ignore_the_key() {
     assert!(!replayed(&b), "GET must not be replayed");
 }
 
+/// Issue 5: redaction replaces the personal data in stored idempotent responses too. Every
+/// endpoint whose response shows a session (create, update, cancel, redact, the test helpers
+/// and Stripe's private test routes, with the report expanded) keeps its key: a replay after
+/// redaction answers the same status with `Idempotent-Replayed: true` and the session as it is
+/// now, exactly what a retrieve with the same `expand[]` shows, runs nothing again and makes
+/// no event.
 #[tokio::test]
 async fn replays_do_not_leak_redacted_data() {
     let app = TestApp::spawn().await;
-    let s = app.create_ok("type=document").await;
-    let id = s["id"].as_str().unwrap().to_string();
-    let verify_path = format!("/v1/test_helpers/identity/verification_sessions/{id}/verify");
-    let first = post_idem(
+    let key = app.test_key.clone();
+    let pii = [
+        "QZReplayMeta5521",
+        "qz.replay5521@example.org",
+        "QZReplayFirst5521",
+        "QZReplayLast5521",
+        "QZReplayMeta5522",
+        "qz.replay5523@example.org",
+        "QZReplayMeta5523",
+    ];
+    let report = "expand[]=last_verification_report\
+                  &expand[]=last_verification_report.document.dob\
+                  &expand[]=last_verification_report.document.number";
+    let a = post_idem(
         &app,
-        &app.test_key,
-        &verify_path,
-        "verify-pii",
-        "expand[]=verified_outputs",
+        &key,
+        SESSIONS,
+        "a-create",
+        &format!(
+            "type=document&metadata[m]={}&provided_details[email]=qz.replay5521%40example.org\
+             &expand[]=provided_details",
+            pii[0]
+        ),
     )
-    .await;
-    let first = first.ok();
-    let first_name = first["verified_outputs"]["first_name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_ne!(first_name, "[redacted]");
-    app.redact(&id).await.assert_status(200);
-    app.wait_until_redacted(&id, "").await;
-    let replay = post_idem(
+    .await
+    .ok();
+    let a = a["id"].as_str().unwrap().to_string();
+    let b = post_idem(
         &app,
-        &app.test_key,
-        &verify_path,
-        "verify-pii",
-        "expand[]=verified_outputs",
+        &key,
+        SESSIONS,
+        "b-create",
+        &format!(
+            "type=document&metadata[m]={}&provided_details[email]=qz.replay5523%40example.org",
+            pii[6]
+        ),
     )
-    .await;
-    assert!(
-        !replay.text.contains(&first_name),
-        "a replay after redaction returned personal data: {}",
-        replay.text
-    );
+    .await
+    .ok();
+    let b = b["id"].as_str().unwrap().to_string();
+    // (path, key, body, the expand[] a retrieve needs to show the same).
+    let calls: Vec<(String, &str, String, String)> = vec![
+        (
+            SESSIONS.into(),
+            "a-create",
+            format!(
+                "type=document&metadata[m]={}&provided_details[email]=qz.replay5521%40example.org\
+                 &expand[]=provided_details",
+                pii[0]
+            ),
+            "expand[]=provided_details".into(),
+        ),
+        (
+            format!("{SESSIONS}/{a}"),
+            "a-update",
+            format!("metadata[n]={}&expand[]=provided_details", pii[4]),
+            "expand[]=provided_details".into(),
+        ),
+        (
+            format!("/v1/test_helpers/identity/verification_sessions/{a}/verify"),
+            "a-verify",
+            format!(
+                "verified_outputs[first_name]={}&verified_outputs[last_name]={}\
+                 &expand[]=verified_outputs&expand[]=verified_outputs.dob&{report}",
+                pii[2], pii[3]
+            ),
+            format!("expand[]=verified_outputs&expand[]=verified_outputs.dob&{report}"),
+        ),
+        (
+            format!("{SESSIONS}/{a}/redact"),
+            "a-redact",
+            "expand[]=verified_outputs".into(),
+            "expand[]=verified_outputs".into(),
+        ),
+        (
+            SESSIONS.into(),
+            "b-create",
+            format!(
+                "type=document&metadata[m]={}&provided_details[email]=qz.replay5523%40example.org",
+                pii[6]
+            ),
+            String::new(),
+        ),
+        (
+            format!("/v1/identity/verification_pages/{b}/testing/unverify"),
+            "b-unverify",
+            report.into(),
+            report.into(),
+        ),
+        (
+            format!("{SESSIONS}/{b}/cancel"),
+            "b-cancel",
+            "expand[]=provided_details".into(),
+            "expand[]=provided_details".into(),
+        ),
+        (
+            format!("{SESSIONS}/{b}/redact"),
+            "b-redact",
+            String::new(),
+            String::new(),
+        ),
+    ];
+    let mut first = Vec::new();
+    for (path, idem, body, _) in &calls {
+        let r = post_idem(&app, &key, path, idem, body).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        first.push(r);
+    }
+    // The stored responses held personal data (so the checks below can fail).
+    let before: String = first.iter().map(|r| r.text.as_str()).collect();
+    for p in &pii {
+        assert!(before.contains(p), "{p} was never shown: {before}");
+    }
+    app.wait_until_redacted(&a, "").await;
+    app.wait_until_redacted(&b, "").await;
+    let events = app.get("/v1/events?limit=100", &key).await.ok();
+    let sessions = ids(&app.list_sessions("limit=100").await.ok());
+    for ((path, idem, body, shown), first) in calls.iter().zip(&first) {
+        let replay = post_idem(&app, &key, path, idem, body).await;
+        assert_eq!(replay.status, first.status, "{path}: {}", replay.text);
+        assert!(replayed(&replay), "{path}: {:?}", replay.headers);
+        for p in &pii {
+            assert!(
+                !replay.text.contains(p),
+                "a replay of {path} after redaction returned {p}: {}",
+                replay.text
+            );
+        }
+        assert_eq!(replay.json["id"], first.json["id"], "{path}");
+        assert_eq!(replay.json["redaction"]["status"], "redacted", "{path}");
+        assert_eq!(replay.json["metadata"], json!({}), "{path}");
+        let id = replay.json["id"].as_str().unwrap();
+        let now = app.retrieve_session(id, shown).await.ok();
+        assert_eq!(
+            replay.json, now,
+            "{path}: the replay shows the session as it is now"
+        );
+    }
+    // Stripe's placeholders where the first responses had the data.
+    let verify = post_idem(&app, &key, &calls[2].0, "a-verify", &calls[2].2).await;
+    let out = &verify.json["verified_outputs"];
+    assert_eq!(out["first_name"], "[redacted]", "{}", verify.text);
+    assert_eq!(out["dob"], json!({"day": 1, "month": 1, "year": 1}));
+    let doc = &verify.json["last_verification_report"]["document"];
+    assert_eq!(doc["last_name"], "[redacted]", "{}", verify.text);
+    assert_eq!(doc["number"], "[redacted]", "{}", verify.text);
+    let create = post_idem(&app, &key, SESSIONS, "a-create", &calls[0].2).await;
+    assert_eq!(create.json["provided_details"]["email"], "[redacted]");
+    // Nothing ran again.
+    assert_eq!(app.get("/v1/events?limit=100", &key).await.ok(), events);
+    assert_eq!(ids(&app.list_sessions("limit=100").await.ok()), sessions);
 }

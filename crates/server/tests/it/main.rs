@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+pub mod mrz;
 #[path = "../../../store/tests/support/pg.rs"]
 mod pg;
 mod png;
@@ -18,6 +19,7 @@ mod flow;
 mod hosted_page;
 mod idempotency;
 mod lifecycle;
+mod links;
 mod lists;
 mod nodes;
 mod openapi;

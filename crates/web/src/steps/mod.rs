@@ -71,6 +71,7 @@ async fn load_live(
     } else {
         Err(PageError::UsedLink {
             return_url: session.return_url.clone(),
+            expired: session.url_expired(&token, now),
         })
     }
 }

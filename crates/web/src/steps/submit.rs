@@ -175,6 +175,7 @@ pub(super) async fn submit_attempt(
         ))),
         Some(Err(_)) => Err(PageError::UsedLink {
             return_url: session.return_url.clone(),
+            expired: session.url_expired(token, now_ms),
         }),
     }
 }
