@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod concurrency;
 mod dashboard;
+mod dashboard_audit;
 mod documented;
 mod errors;
 mod faults;

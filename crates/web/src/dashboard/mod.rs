@@ -10,7 +10,7 @@
 //! | `GET /dashboard/sessions` | list: status filter with counts, search, cursor pagination |
 //! | `GET /dashboard/sessions/{id}` | detail: state, `last_error`, events, reports, link, actions |
 //! | `POST /dashboard/sessions/{id}/{action}` | `cancel`, `redact`, `verify`, `unverify`, `refresh_link` |
-//! | `GET /dashboard/sessions/{id}/images`, `GET /dashboard/files/{id}` | uploaded images (viewing is logged) |
+//! | `GET /dashboard/sessions/{id}/images`, `GET /dashboard/files/{id}` | uploaded images (each view is recorded) |
 //! | `GET /dashboard/webhooks`, `POST /dashboard/webhooks/deliveries/{id}/resend` | endpoints, deliveries, resend |
 
 mod actions;
