@@ -15,6 +15,8 @@ mod helpers;
 mod pg;
 #[path = "../it/png.rs"]
 mod png;
+#[path = "../it/receiver.rs"]
+mod receiver;
 
 mod dashboard;
 
