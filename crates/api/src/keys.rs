@@ -3,7 +3,8 @@
 //!
 //! Only a key's SHA-256 is stored. Each node caches what the store said about a hash — a
 //! working key's account, or "no such key / revoked" — for [`CACHE_TTL`], so a revoke made on
-//! another node takes effect here within that window (at once on the node that revoked).
+//! another node takes effect here within that window (at once on the node that revoked). The
+//! dashboard's sign-ins with a created key are checked by key id the same way.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use vouch_domain::session::Account;
+use vouch_store::StoredApiKey;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -49,10 +51,18 @@ impl RuntimeKeys {
         cache.insert(hash, (account, Instant::now()));
     }
 
-    /// Drops what this node knows about a key (after it was created or revoked here).
-    pub fn forget(&self, hash: &str) {
-        self.lock().remove(hash);
+    /// Drops what this node knows about a key (after it was created or revoked here): by its
+    /// hash (API requests) and by its id (dashboard sign-ins).
+    pub fn forget(&self, key: &StoredApiKey) {
+        let mut cache = self.lock();
+        cache.remove(&key.hash);
+        cache.remove(&id_entry(&key.account, &key.id));
     }
+}
+
+/// The cache entry of a key id; hashes are hex, so the two never meet.
+fn id_entry(account: &str, id: &str) -> String {
+    format!("id:{account}:{id}")
 }
 
 /// SHA-256 of a secret key, lower-case hex: what the store keeps.
@@ -94,6 +104,45 @@ pub async fn lookup(state: &AppState, key: &str) -> Result<Option<Account>, ApiE
     Ok(account)
 }
 
+/// The created, unrevoked key with this secret, read from the store now (no cache): a
+/// dashboard sign-in.
+pub async fn find(state: &AppState, key: &str) -> Result<Option<StoredApiKey>, ApiError> {
+    if !(key.starts_with("sk_test_") || key.starts_with("sk_live_")) {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .api_key_by_hash(&hash_key(key))
+        .await?
+        .filter(|k| k.revoked.is_none()))
+}
+
+/// The account of the created key `id` of `account` while it is not revoked: whether a
+/// dashboard sign-in with that key still holds. Cached like [`lookup`], so a revoke on
+/// another node takes effect here within [`CACHE_TTL`].
+pub async fn lookup_id(
+    state: &AppState,
+    account: &str,
+    id: &str,
+) -> Result<Option<Account>, ApiError> {
+    let entry = id_entry(account, id);
+    let runtime = state.keys.runtime();
+    if let Some(answer) = runtime.cached(&entry) {
+        return Ok(answer);
+    }
+    let found = state
+        .store
+        .api_key_by_id(account, id)
+        .await?
+        .filter(|k| k.revoked.is_none())
+        .map(|k| Account {
+            id: k.account,
+            livemode: k.livemode,
+        });
+    runtime.remember(entry, found.clone());
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,9 +162,22 @@ mod tests {
     fn cache_answers_until_forgotten() {
         let keys = RuntimeKeys::default();
         assert_eq!(keys.cached("h"), None);
+        let key = StoredApiKey {
+            id: "key_1".into(),
+            account: "acct_1".into(),
+            livemode: false,
+            name: None,
+            hash: "h".into(),
+            last4: "abcd".into(),
+            created: 0,
+            revoked: None,
+        };
         keys.remember("h".into(), None);
+        keys.remember(id_entry("acct_1", "key_1"), None);
         assert_eq!(keys.cached("h"), Some(None));
-        keys.forget("h");
+        assert_eq!(keys.cached(&id_entry("acct_1", "key_1")), Some(None));
+        keys.forget(&key);
         assert_eq!(keys.cached("h"), None);
+        assert_eq!(keys.cached(&id_entry("acct_1", "key_1")), None);
     }
 }

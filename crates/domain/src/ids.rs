@@ -8,7 +8,8 @@ use std::marker::PhantomData;
 
 use rand::Rng;
 
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(crate) const ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Length of the part after the prefix.
 pub const SUFFIX_LEN: usize = 24;
 

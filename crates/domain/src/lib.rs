@@ -10,6 +10,7 @@ pub mod ids;
 pub mod outputs;
 pub mod report;
 pub mod session;
+pub mod test_event;
 pub mod transition;
 pub mod webhook;
 

@@ -39,6 +39,8 @@ pub trait ApiKeyStore: Send + Sync {
     async fn insert_api_key(&self, key: &StoredApiKey) -> Result<()>;
     /// The key with this hash, revoked or not.
     async fn api_key_by_hash(&self, hash: &str) -> Result<Option<StoredApiKey>>;
+    /// The account's key with this id, revoked or not.
+    async fn api_key_by_id(&self, account: &str, id: &str) -> Result<Option<StoredApiKey>>;
     /// The account's created keys, oldest first (revoked ones included).
     async fn list_api_keys(&self, account: &str) -> Result<Vec<StoredApiKey>>;
     /// Marks the key revoked at `now` (unless it already is) and returns it as it is now;

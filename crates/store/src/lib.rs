@@ -9,6 +9,7 @@ use vouch_domain::session::{Session, Status};
 use vouch_domain::transition::{DomainError, Outcome};
 
 mod api_keys;
+mod file_views;
 mod outbox;
 mod postgres;
 mod query;
@@ -18,6 +19,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
+pub use file_views::{FileView, FileViewStore};
 pub use outbox::{
     AttemptRecord, ClaimedDelivery, DeliveryClaim, DeliveryFilter, EndpointInsert, EventFilter,
     Settle, StoredEvent, WebhookStore,
@@ -161,8 +163,8 @@ impl IdempotencyBegin {
 
 #[async_trait]
 /// Everything vouch stores; events, endpoints and the outbox are in [`WebhookStore`], runtime
-/// API keys in [`ApiKeyStore`].
-pub trait Store: WebhookStore + ApiKeyStore + Send + Sync {
+/// API keys in [`ApiKeyStore`], the image-view audit trail in [`FileViewStore`].
+pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + Send + Sync {
     /// Succeeds once the store can serve requests.
     async fn ping(&self) -> Result<()>;
 
@@ -237,4 +239,51 @@ pub trait Store: WebhookStore + ApiKeyStore + Send + Sync {
 
     /// How many sessions the account has in each status (statuses with none are left out).
     async fn session_counts(&self, account: &str) -> Result<Vec<(Status, u64)>>;
+}
+
+#[cfg(test)]
+mod migration_tests {
+    #![allow(clippy::unwrap_used)]
+
+    /// The migrations a backend runs: every `.sql` file of its directory, each once, in name
+    /// order — so a migration merged from another branch (a lower number arriving after a
+    /// higher one was applied) cannot be left out, and runs by its name on databases that
+    /// lack it.
+    #[test]
+    fn every_migration_file_is_listed_in_name_order() {
+        for (backend, listed) in [
+            ("sqlite", crate::sqlite::MIGRATIONS),
+            ("postgres", crate::postgres::MIGRATIONS),
+        ] {
+            let names: Vec<&str> = listed.iter().map(|(n, _)| *n).collect();
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "{backend}: not in strictly ascending name order: {names:?}"
+            );
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(backend);
+            let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+                .map(|p| {
+                    let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+                    (stem, std::fs::read_to_string(&p).unwrap())
+                })
+                .collect();
+            files.sort();
+            let listed: Vec<(String, String)> = listed
+                .iter()
+                .map(|(n, sql)| ((*n).to_owned(), (*sql).to_owned()))
+                .collect();
+            assert_eq!(listed, files, "{backend}: MIGRATIONS and {dir:?} differ");
+        }
+        let names = |m: &[(&str, &str)]| m.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            names(crate::sqlite::MIGRATIONS),
+            names(crate::postgres::MIGRATIONS),
+            "both backends have the same migrations"
+        );
+    }
 }

@@ -23,7 +23,9 @@ pub trait WebhookStore: Send + Sync {
         cursor: Option<&Cursor<EventId>>,
         limit: usize,
     ) -> Result<Page<StoredEvent>>;
-    /// Deletes events created (unix seconds) before `before`, with their deliveries.
+    /// Deletes events created (unix seconds) before `before`, with their deliveries, and the
+    /// deliveries of test events (which are not stored) created before then; returns how many
+    /// events it deleted.
     async fn prune_events(&self, before: i64) -> Result<usize>;
 
     /// Inserts unless the account already has `max` endpoints.
@@ -117,7 +119,8 @@ pub struct DeliveryClaim<'a> {
 }
 
 /// A leased delivery with what sending it needs. `event` or `endpoint` is `None` when it is
-/// gone (pruned, deleted): the worker cancels the delivery.
+/// gone (pruned, deleted): the worker cancels the delivery. A test event's `event` is always
+/// `None` (it is never stored); the worker rebuilds it from the delivery.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub delivery: Delivery,
@@ -200,6 +203,14 @@ pub(crate) const PRUNE_ATTEMPTS: &str = "DELETE FROM webhook_attempts WHERE deli
 pub(crate) const PRUNE_DELIVERIES: &str =
     "DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM events WHERE created < ?)";
 pub(crate) const PRUNE_EVENTS: &str = "DELETE FROM events WHERE created < ?";
+/// Test events (`vouch_domain::test_event`, ids `evt_000000…`) are not stored: their
+/// deliveries and attempts go when the delivery is older than the retention (`?` in unix ms).
+/// The id range is served by `webhook_deliveries_by_event`.
+pub(crate) const PRUNE_TEST_ATTEMPTS: &str = "DELETE FROM webhook_attempts WHERE delivery_id IN
+     (SELECT id FROM webhook_deliveries
+      WHERE event_id >= 'evt_000000' AND event_id < 'evt_000001' AND created_ms < ?)";
+pub(crate) const PRUNE_TEST_DELIVERIES: &str = "DELETE FROM webhook_deliveries
+     WHERE event_id >= 'evt_000000' AND event_id < 'evt_000001' AND created_ms < ?";
 
 pub(crate) const COUNT_ENDPOINTS: &str = "SELECT COUNT(*) FROM webhook_endpoints WHERE account = ?";
 pub(crate) const INSERT_ENDPOINT: &str =

@@ -26,7 +26,11 @@ mod outbox;
 #[path = "postgres_api_keys.rs"]
 mod api_keys;
 
-const MIGRATIONS: &[(&str, &str)] = &[
+/// The image-view audit trail.
+#[path = "postgres_file_views.rs"]
+mod file_views;
+
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
         include_str!("../migrations/postgres/0001_init.sql"),
@@ -50,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_api_keys",
         include_str!("../migrations/postgres/0006_api_keys.sql"),
+    ),
+    (
+        "0008_file_views",
+        include_str!("../migrations/postgres/0008_file_views.sql"),
     ),
 ];
 

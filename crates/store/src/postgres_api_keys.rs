@@ -56,6 +56,18 @@ impl ApiKeyStore for PostgresStore {
         Ok(row.as_ref().map(decode))
     }
 
+    async fn api_key_by_id(&self, account: &str, id: &str) -> Result<Option<StoredApiKey>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND account = $2"),
+                &[&id, &account],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(row.as_ref().map(decode))
+    }
+
     async fn list_api_keys(&self, account: &str) -> Result<Vec<StoredApiKey>> {
         let client = self.client().await?;
         let rows = client
@@ -83,13 +95,7 @@ impl ApiKeyStore for PostgresStore {
             )
             .await
             .map_err(unavailable)?;
-        let row = client
-            .query_opt(
-                &format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND account = $2"),
-                &[&id, &account],
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(decode))
+        drop(client);
+        self.api_key_by_id(account, id).await
     }
 }

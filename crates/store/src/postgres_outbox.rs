@@ -302,6 +302,9 @@ impl WebhookStore for PostgresStore {
         let tx = client.transaction().await.map_err(unavailable)?;
         execute(&tx, outbox::PRUNE_ATTEMPTS, &[&before]).await?;
         execute(&tx, outbox::PRUNE_DELIVERIES, &[&before]).await?;
+        let before_ms = before.saturating_mul(1000);
+        execute(&tx, outbox::PRUNE_TEST_ATTEMPTS, &[&before_ms]).await?;
+        execute(&tx, outbox::PRUNE_TEST_DELIVERIES, &[&before_ms]).await?;
         let n = execute(&tx, outbox::PRUNE_EVENTS, &[&before]).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(n as usize)

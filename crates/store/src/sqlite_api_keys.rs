@@ -1,7 +1,7 @@
 //! SQLite: runtime API keys.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{unavailable, SqliteStore};
 use crate::api_keys::{ApiKeyStore, StoredApiKey, COLUMNS, INSERT};
@@ -18,6 +18,17 @@ fn decode(r: &Row<'_>) -> rusqlite::Result<StoredApiKey> {
         created: r.get(6)?,
         revoked: r.get(7)?,
     })
+}
+
+/// The account's key with this id, revoked or not.
+fn by_id(c: &Connection, account: &str, id: &str) -> Result<Option<StoredApiKey>> {
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE id = ?1 AND account = ?2"
+    ))
+    .map_err(unavailable)?
+    .query_row(params![id, account], decode)
+    .optional()
+    .map_err(unavailable)
 }
 
 #[async_trait]
@@ -55,6 +66,11 @@ impl ApiKeyStore for SqliteStore {
         .await
     }
 
+    async fn api_key_by_id(&self, account: &str, id: &str) -> Result<Option<StoredApiKey>> {
+        let (account, id) = (account.to_owned(), id.to_owned());
+        self.read(move |c| by_id(c, &account, &id)).await
+    }
+
     async fn list_api_keys(&self, account: &str) -> Result<Vec<StoredApiKey>> {
         let account = account.to_owned();
         self.read(move |c| {
@@ -88,13 +104,7 @@ impl ApiKeyStore for SqliteStore {
             .map_err(unavailable)?
             .execute(params![id, account, now])
             .map_err(unavailable)?;
-            tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM api_keys WHERE id = ?1 AND account = ?2"
-            ))
-            .map_err(unavailable)?
-            .query_row(params![id, account], decode)
-            .optional()
-            .map_err(unavailable)
+            by_id(tx, &account, &id)
         })
         .await
     }

@@ -190,6 +190,11 @@ pub(crate) fn prune_events(tx: &Transaction<'_>, before: i64) -> Result<usize> {
         .map_err(unavailable)?;
     tx.execute(outbox::PRUNE_DELIVERIES, [before])
         .map_err(unavailable)?;
+    let before_ms = before.saturating_mul(1000);
+    tx.execute(outbox::PRUNE_TEST_ATTEMPTS, [before_ms])
+        .map_err(unavailable)?;
+    tx.execute(outbox::PRUNE_TEST_DELIVERIES, [before_ms])
+        .map_err(unavailable)?;
     tx.execute(outbox::PRUNE_EVENTS, [before])
         .map_err(unavailable)
 }

@@ -78,6 +78,27 @@ impl Fixture {
         s
     }
 
+    /// Stores an uploaded image for the session.
+    async fn put_file(&mut self, s: &Session) -> vouch_store::StoredFile {
+        let file = vouch_store::StoredFile {
+            id: vouch_domain::ids::FileId::generate(1_700_000_000, &mut self.rng),
+            account: s.account.clone(),
+            session_id: s.id.clone(),
+            purpose: "identity_document".into(),
+            media_type: "image/png".into(),
+            created: 1_700_000_000,
+            bytes: vec![0, 1, 2, 255, 0],
+        };
+        self.store.put_file(&file).await.unwrap();
+        file
+    }
+
+    /// Redacts the session and completes the redaction at once.
+    async fn redact_now(&mut self, s: &Session) {
+        self.apply(s, Command::Redact { due_ms: 1 }).await;
+        self.apply(s, Command::CompleteRedaction).await;
+    }
+
     async fn apply(&mut self, s: &Session, cmd: Command) -> transition::Outcome {
         self.store
             .modify_session(&s.account, &s.id, change(cmd))
@@ -174,6 +195,12 @@ macro_rules! contract {
             async fn api_keys_by_hash_list_and_revoke() {
                 if let Some(f) = $fixture {
                     super::api_keys_by_hash_list_and_revoke(f).await
+                }
+            }
+            #[tokio::test]
+            async fn file_views_are_kept_per_session_newest_first_through_redaction() {
+                if let Some(f) = $fixture {
+                    super::file_views_are_kept_per_session_newest_first_through_redaction(f).await
                 }
             }
             #[tokio::test]
@@ -590,8 +617,6 @@ async fn idempotency_claims_replays_and_expires(f: Fixture) {
 }
 
 async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
-    use vouch_domain::ids::FileId;
-    use vouch_store::StoredFile;
     let s = f.create("acct_a", 1_700_000_000, None).await;
     let first = s.url_token.clone().unwrap();
     let found = f.store.session_by_url_token(&first).await.unwrap().unwrap();
@@ -602,16 +627,7 @@ async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
         .await
         .unwrap()
         .is_none());
-    let file = StoredFile {
-        id: FileId::generate(1_700_000_000, &mut f.rng),
-        account: "acct_a".into(),
-        session_id: s.id.clone(),
-        purpose: "identity_document".into(),
-        media_type: "image/png".into(),
-        created: 1_700_000_000,
-        bytes: vec![0, 1, 2, 255, 0],
-    };
-    f.store.put_file(&file).await.unwrap();
+    let file = f.put_file(&s).await;
     assert_eq!(
         f.store.get_file("acct_a", &file.id).await.unwrap(),
         Some(file.clone())
@@ -640,8 +656,7 @@ async fn page_links_find_sessions_and_files_go_with_redaction(mut f: Fixture) {
         assert_eq!(by_token.url_token.as_deref(), Some(second.as_str()));
     }
     // Redaction deletes the session's files with its other personal data.
-    f.apply(&s, Command::Redact { due_ms: 1 }).await;
-    f.apply(&s, Command::CompleteRedaction).await;
+    f.redact_now(&s).await;
     assert!(f
         .store
         .get_file("acct_a", &file.id)
@@ -681,6 +696,19 @@ async fn api_keys_by_hash_list_and_revoke(f: Fixture) {
         Some(live.clone())
     );
     assert_eq!(f.store.api_key_by_hash("nope").await.unwrap(), None);
+    // By id: only within its account.
+    assert_eq!(
+        f.store.api_key_by_id("acct_a", "key_2").await.unwrap(),
+        Some(live.clone())
+    );
+    assert_eq!(
+        f.store.api_key_by_id("acct_b", "key_2").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        f.store.api_key_by_id("acct_a", "key_9").await.unwrap(),
+        None
+    );
     // Oldest first, one account only.
     assert_eq!(
         f.store.list_api_keys("acct_a").await.unwrap(),
@@ -723,6 +751,14 @@ async fn api_keys_by_hash_list_and_revoke(f: Fixture) {
     );
     assert_eq!(
         f.store
+            .api_key_by_id("acct_a", "key_1")
+            .await
+            .unwrap()
+            .and_then(|k| k.revoked),
+        Some(200)
+    );
+    assert_eq!(
+        f.store
             .api_key_by_hash("h2")
             .await
             .unwrap()
@@ -737,4 +773,111 @@ async fn api_keys_by_hash_list_and_revoke(f: Fixture) {
             .unwrap(),
         None
     );
+}
+
+async fn file_views_are_kept_per_session_newest_first_through_redaction(mut f: Fixture) {
+    use vouch_store::FileView;
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    let other = f.create("acct_a", 1_700_000_001, None).await;
+    let file = f.put_file(&s).await;
+    let view = |viewer: &str, at: i64, session: &Session| FileView {
+        account: "acct_a".into(),
+        session_id: session.id.clone(),
+        file_id: file.id.clone(),
+        viewer: viewer.into(),
+        viewed_ms: at,
+    };
+    let first = view("key_abc", 1_700_000_100_000, &s);
+    let second = view("operator", 1_700_000_200_000, &s);
+    let third = view("key_abc", 1_700_000_300_000, &s);
+    for v in [&first, &second, &third, &view("operator", 5, &other)] {
+        f.store.record_file_view(v).await.unwrap();
+    }
+    let all = f.store.list_file_views("acct_a", &s.id, 10).await.unwrap();
+    assert_eq!(
+        all.items,
+        vec![third.clone(), second.clone(), first.clone()]
+    );
+    assert!(!all.has_more);
+    let page = f.store.list_file_views("acct_a", &s.id, 2).await.unwrap();
+    assert_eq!(page.items, vec![third.clone(), second.clone()]);
+    assert!(page.has_more);
+    // Another account sees none of them.
+    let foreign = f.store.list_file_views("acct_b", &s.id, 10).await.unwrap();
+    assert!(foreign.items.is_empty() && !foreign.has_more);
+    // Redaction deletes the file; the record that it was viewed stays, ids only.
+    f.redact_now(&s).await;
+    assert!(f
+        .store
+        .get_file("acct_a", &file.id)
+        .await
+        .unwrap()
+        .is_none());
+    let after = f.store.list_file_views("acct_a", &s.id, 10).await.unwrap();
+    assert_eq!(after.items, vec![third, second, first]);
+}
+
+/// A database that lacks a migration listed before ones it already has (a lower-numbered
+/// migration merged later) gets it on the next start; the others are not run again.
+#[tokio::test]
+async fn sqlite_applies_a_missing_migration_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gap.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE api_keys;
+         DELETE FROM schema_migrations WHERE version = '0006_api_keys';",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    migrated_store_works(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_applies_a_missing_migration_by_name() {
+    let Some(db) = pg::FreshDatabase::create().await else {
+        return;
+    };
+    drop(
+        vouch_store::PostgresStore::connect(&db.url, 2)
+            .await
+            .unwrap(),
+    );
+    let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "DROP TABLE api_keys;
+             DELETE FROM schema_migrations WHERE version = '0006_api_keys';",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let store = vouch_store::PostgresStore::connect(&db.url, 2)
+        .await
+        .unwrap();
+    migrated_store_works(&store).await;
+}
+
+/// The re-applied table works, and so does the one from the later migration.
+async fn migrated_store_works(store: &dyn Store) {
+    let key = vouch_store::StoredApiKey {
+        id: "key_gap".into(),
+        account: "acct_a".into(),
+        livemode: false,
+        name: None,
+        hash: "hgap".into(),
+        last4: "wxyz".into(),
+        created: 1,
+        revoked: None,
+    };
+    store.insert_api_key(&key).await.unwrap();
+    assert_eq!(store.api_key_by_hash("hgap").await.unwrap(), Some(key));
+    let session = vouch_domain::ids::SessionId::parse("vs_000000000000000000000001").unwrap();
+    let views = store.list_file_views("acct_a", &session, 5).await.unwrap();
+    assert!(views.items.is_empty());
 }

@@ -202,6 +202,12 @@ macro_rules! contract {
                 }
             }
             #[tokio::test]
+            async fn test_event_deliveries_have_no_stored_event_and_go_by_age() {
+                if let Some(f) = $fixture {
+                    super::test_event_deliveries_have_no_stored_event_and_go_by_age(f).await
+                }
+            }
+            #[tokio::test]
             async fn resends_and_pruning() {
                 if let Some(f) = $fixture {
                     super::resends_and_pruning(f).await
@@ -751,4 +757,65 @@ async fn resends_and_pruning(mut f: Fixture) {
     let left = f.deliveries(DeliveryFilter::default()).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].event_id, new[0].id);
+}
+
+/// A test event (`vouch_domain::test_event`) is never stored: its delivery is claimed with no
+/// event (the worker rebuilds it), counts in no event's `pending_webhooks`, appears in the
+/// delivery log, and is pruned by its own age.
+async fn test_event_deliveries_have_no_stored_event_and_go_by_age(mut f: Fixture) {
+    use vouch_domain::test_event;
+    let ep = f.add_endpoint(A, &["*"]).await;
+    let test = |f: &mut Fixture, created_s: i64| Delivery {
+        id: vouch_domain::ids::DeliveryId::generate(created_s, &mut f.rng),
+        account: A.into(),
+        endpoint_id: ep.id.clone(),
+        event_id: test_event::new_id(created_s, &mut f.rng),
+        event_type: "identity.verification_session.verified".into(),
+        created_ms: created_s * 1000,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_ms: Some(created_s * 1000),
+        history: Vec::new(),
+    };
+    let old = test(&mut f, 1_000);
+    let new = test(&mut f, 9_000);
+    f.store.insert_delivery(&old).await.unwrap();
+    f.store.insert_delivery(&new).await.unwrap();
+    let real = f.session(A, 2_000, &[]).await;
+    assert!(f.store.get_event(A, &old.event_id).await.unwrap().is_none());
+    let c = f
+        .store
+        .claim_deliveries(claim(1_000_000, &[]))
+        .await
+        .unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].delivery, old);
+    assert!(c[0].event.is_none());
+    assert_eq!(c[0].endpoint.as_ref().map(|e| &e.id), Some(&ep.id));
+    assert!(
+        f.settle(&c[0], Some(&attempt(1_000_000, 200)), Settle::Succeeded)
+            .await
+    );
+    let logged = f
+        .deliveries(DeliveryFilter {
+            endpoint: None,
+            event: Some(old.event_id.clone()),
+        })
+        .await;
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].state, DeliveryState::Succeeded);
+    assert_eq!(logged[0].history.len(), 1);
+    assert_eq!(f.pending(&real[0]).await, 1, "real events keep their count");
+
+    // Pruning before 5000 s: the old test delivery (and its attempt) and nothing newer.
+    assert_eq!(f.store.prune_events(5_000).await.unwrap(), 1);
+    assert!(f.store.get_delivery(A, &old.id).await.unwrap().is_none());
+    assert!(f.store.get_delivery(A, &new.id).await.unwrap().is_some());
+    let left: Vec<_> = f
+        .deliveries(DeliveryFilter::default())
+        .await
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, vec![new.id.clone()]);
 }

@@ -3,6 +3,8 @@
 //! - Concurrency is bounded by a semaphore; each endpoint has at most `per_endpoint` attempts
 //!   in flight and gets no new lease while it has any, so a slow or dead endpoint holds only
 //!   its own slots and never delays the others.
+//! - A test event (the dashboard's "Send test event") is not stored: its event is rebuilt from
+//!   the delivery (`vouch_domain::test_event`) and sent like any other.
 //! - Every attempt is recorded with the delivery's new state in one transaction; the lease
 //!   outlasts the attempt timeout, so in normal operation nothing is sent twice, and a worker
 //!   that dies mid-attempt only delays that delivery until its lease runs out.
@@ -190,7 +192,8 @@ impl Worker {
 
     async fn deliver(&self, c: ClaimedDelivery) {
         let inner = &self.inner;
-        let (event, endpoint) = match (&c.event, &c.endpoint) {
+        let test = c.event.is_none().then(|| test_event(&c)).flatten();
+        let (event, endpoint) = match (c.event.as_ref().or(test.as_ref()), &c.endpoint) {
             (Some(ev), Some(ep)) if !ep.disabled => (ev, ep),
             // The endpoint was deleted or disabled (or the event pruned) after the row was
             // written: nothing to send.
@@ -307,6 +310,25 @@ impl Worker {
             response_body,
         }
     }
+}
+
+/// The test event a delivery carries (`vouch_domain::test_event`), rebuilt from the delivery:
+/// it is never stored. `None` for any other delivery.
+fn test_event(c: &ClaimedDelivery) -> Option<StoredEvent> {
+    use vouch_domain::WireEnum;
+    let endpoint = c.endpoint.as_ref()?;
+    let kind = vouch_domain::event::EventType::from_wire(&c.delivery.event_type)?;
+    let event = vouch_domain::test_event::build(
+        &c.delivery.event_id,
+        &c.delivery.account,
+        endpoint.livemode,
+        kind,
+    )?;
+    // This delivery is the event's one webhook, pending while it is sent.
+    Some(StoredEvent {
+        event,
+        pending_webhooks: 1,
+    })
 }
 
 /// A transport error in words, without the URL (it may carry credentials).

@@ -4,7 +4,7 @@
 //! - `POST /v1/vouch/api_keys` (`mode`, `name`): the secret is in this response only.
 //! - `GET /v1/vouch/api_keys`: the account's configured key and its created keys.
 //! - `POST /v1/vouch/api_keys/{id}/revoke`: a revoked key answers 401 like an unknown key
-//!   (on other nodes within [`crate::keys::CACHE_TTL`]).
+//!   and its dashboard sign-ins end (on other nodes within [`crate::keys::CACHE_TTL`]).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -56,7 +56,7 @@ pub async fn create(
         revoked: None,
     };
     state.store.insert_api_key(&stored).await?;
-    state.keys.runtime().forget(&stored.hash);
+    state.keys.runtime().forget(&stored);
     let mut body = render(&stored, "created");
     body["secret"] = json!(secret);
     let mut resp = Json(body).into_response();
@@ -103,7 +103,7 @@ pub async fn revoke(
             id: id.clone(),
             param: "id",
         })?;
-    state.keys.runtime().forget(&revoked.hash);
+    state.keys.runtime().forget(&revoked);
     Ok(Json(render(&revoked, "created")))
 }
 

@@ -79,7 +79,8 @@ pub async fn resend(
 }
 
 /// A new delivery of the delivery's event to the same endpoint, due now, with a fresh retry
-/// schedule (also what the dashboard's Resend button calls).
+/// schedule (also what the dashboard's Resend button calls). A test event's delivery is resent
+/// as the same test event.
 pub async fn resend_delivery(
     state: &AppState,
     account: &str,
@@ -96,12 +97,14 @@ pub async fn resend_delivery(
             id: endpoint.id.to_string(),
         });
     }
-    if state
-        .store
-        .get_event(account, &original.event_id)
-        .await?
-        .is_none()
-    {
+    // A test event is never stored (the sender rebuilds it from the delivery).
+    let stored_or_test = vouch_domain::test_event::is_test(&original.event_id)
+        || state
+            .store
+            .get_event(account, &original.event_id)
+            .await?
+            .is_some();
+    if !stored_or_test {
         return Err(no_such::<EventKind>(original.event_id.as_str(), "id"));
     }
     let now_ms = state.clock.now_ms();

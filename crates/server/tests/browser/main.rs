@@ -17,6 +17,8 @@ mod mrz;
 mod pg;
 #[path = "../it/png.rs"]
 mod png;
+#[path = "../it/receiver.rs"]
+mod receiver;
 
 mod dashboard;
 

@@ -142,7 +142,12 @@ fn assert_no_external_urls(text: &str, allowed: Option<&str>) {
 }
 
 /// Uploads the given images and returns the details page path (with the file ids).
-async fn upload(page: &PageClient, link: &str, doc_type: &str, files: &[(&str, &[u8])]) -> String {
+pub(crate) async fn upload(
+    page: &PageClient,
+    link: &str,
+    doc_type: &str,
+    files: &[(&str, &[u8])],
+) -> String {
     let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![
         ("consent", None, b"yes"),
         ("document_type", None, doc_type.as_bytes()),
@@ -156,7 +161,7 @@ async fn upload(page: &PageClient, link: &str, doc_type: &str, files: &[(&str, &
 }
 
 /// The hidden fields of the details form as a form body.
-fn carried_query(details_path: &str) -> String {
+pub(crate) fn carried_query(details_path: &str) -> String {
     details_path
         .split_once('?')
         .map(|(_, q)| q.to_string())

@@ -7,11 +7,14 @@ pub mod mrz;
 #[path = "../../../store/tests/support/pg.rs"]
 mod pg;
 mod png;
+mod receiver;
 
 mod auth;
 mod cli;
 mod concurrency;
 mod dashboard;
+mod dashboard_audit;
+mod dashboard_webhooks;
 mod documented;
 mod errors;
 mod faults;

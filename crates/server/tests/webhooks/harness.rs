@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 #[path = "../../../store/tests/support/pg.rs"]
 mod pg;
+/// The receiver's own signature check, shared with the HTTP and browser tests.
+#[path = "../it/receiver.rs"]
+#[allow(dead_code)]
+mod signature;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vouch");
 pub const CREATED: &str = "identity.verification_session.created";
@@ -319,39 +321,7 @@ pub struct Receiver {
     secret: Arc<Mutex<String>>,
 }
 
-/// Hex HMAC-SHA256 of `"<t>.<body>"` keyed with the whole secret (the receiver's own code).
-pub fn expected_v1(secret: &str, t: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(t.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Stripe's rule: `t` and every `v1` from the header; valid when one `v1` matches and `t` is
-/// within 300 s of now.
-pub fn verify(header: &str, secret: &str, body: &[u8]) -> bool {
-    let mut t = None;
-    let mut v1s = Vec::new();
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", v)) => t = Some(v.to_owned()),
-            Some(("v1", v)) => v1s.push(v.to_owned()),
-            _ => {}
-        }
-    }
-    let Some(t) = t else { return false };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let fresh = t.parse::<i64>().is_ok_and(|t| (now - t).abs() <= 300);
-    let want = expected_v1(secret, &t, body);
-    fresh && v1s.contains(&want)
-}
+pub use signature::{expected_v1, verify};
 
 impl Receiver {
     pub async fn start(behaviour: Behaviour) -> Receiver {

@@ -1,6 +1,7 @@
 //! A session's actions — cancel, redact, test-mode verify and unverify, a fresh link — through
 //! the same domain transitions and store call as the API (`vouch_api::handlers::mutate`), and
-//! its uploaded images, whose every viewing is logged (target `vouch::audit`).
+//! its uploaded images, whose every viewing is recorded in the store (`file_views`: file,
+//! session, who, when) before the image is served, and logged (target `vouch::audit`).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -10,9 +11,9 @@ use vouch_domain::event::RequestInfo;
 use vouch_domain::ids::{random_alnum, FileId, SessionId};
 use vouch_domain::session::{ErrorCode, Session, Status, WireEnum};
 use vouch_domain::transition::Command;
-use vouch_store::ReportFilter;
+use vouch_store::{FileView, ReportFilter};
 
-use super::auth::{me, me_with_csrf, read_form, see_other, Me, Who};
+use super::auth::{me, me_with_csrf, principal, read_form, see_other, Me};
 use super::sessions::{detail_page, failure_codes, Flash};
 use super::view::post_button;
 use super::{secure_headers, Dash, DashError, DashPage, Section};
@@ -118,7 +119,7 @@ pub(crate) async fn act(
                 account = %me.account.id,
                 session = %session_id,
                 action = %action,
-                operator = me.who == Who::Operator,
+                by = %principal(&dash, &me),
                 "dashboard: session action"
             );
             Ok(see_other(&format!(
@@ -193,8 +194,9 @@ pub(crate) async fn images(
         id = Html::text(s.id.as_str()).as_str()
     );
     let mut body = Html::trusted(format!(
-        "<h1>Uploaded images</h1>{back}<p class=\"muted\">Viewing these images is recorded in \
-         the server log with your account.</p>"
+        "<h1>Uploaded images</h1>{back}<p class=\"muted\">Each image shown here is recorded as \
+         viewed — which file, who ({}), when — and listed on the session's page.</p>",
+        Html::text(&principal(&dash, &me)).as_str()
     ));
     let files = if s.is_redacted() {
         Vec::new()
@@ -215,7 +217,7 @@ pub(crate) async fn images(
             account = %me.account.id,
             session = %s.id,
             images = files.len(),
-            operator = me.who == Who::Operator,
+            by = %principal(&dash, &me),
             "dashboard: images viewed"
         );
         body.push(Html::trusted("<div class=\"images\">"));
@@ -236,7 +238,8 @@ pub(crate) async fn images(
     ))
 }
 
-/// `GET /dashboard/files/{id}`: one image of the account, logged.
+/// `GET /dashboard/files/{id}`: one image of the account. The view is recorded first; when it
+/// cannot be recorded the image is not served.
 pub(crate) async fn file(
     State(dash): State<Dash>,
     headers: HeaderMap,
@@ -258,12 +261,23 @@ pub(crate) async fn file(
     if session.is_none_or(|s| s.is_redacted()) {
         return Err(DashError::NotFound);
     }
+    let viewer = principal(&dash, &me);
+    dash.app
+        .store
+        .record_file_view(&FileView {
+            account: me.account.id.clone(),
+            session_id: file.session_id.clone(),
+            file_id: file.id.clone(),
+            viewer: viewer.clone(),
+            viewed_ms: dash.app.clock.now_ms(),
+        })
+        .await?;
     tracing::info!(
         target: "vouch::audit",
         account = %me.account.id,
         session = %file.session_id,
         file = %file.id,
-        operator = me.who == Who::Operator,
+        viewer = %viewer,
         "dashboard: image viewed"
     );
     let mut resp = (StatusCode::OK, file.bytes).into_response();

@@ -1,7 +1,9 @@
 //! Signing in and out, the session cookie and CSRF tokens.
 //!
 //! The cookie (`vouch_dashboard`) is `who.account.expires.nonce.mac`: `who` is `k` (signed in
-//! with the account's secret key) or `o` (the operator password), `expires` unix seconds, and
+//! with the account's configured secret key), a key id `key_…` (a key created at runtime, which
+//! must still be unrevoked on every request) or `o` (the operator password), `expires` unix
+//! seconds, and
 //! `mac` an HMAC-SHA256 of the rest under a server secret kept in the store's settings
 //! (generated on first use, shared by every node). Operator cookies also bind a hash of the
 //! operator password, so changing it signs operators out. The cookie is `HttpOnly`,
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use vouch_api::keys::configured_key_id;
 use vouch_domain::ids::random_alnum;
 use vouch_domain::session::Account;
 
@@ -37,10 +40,12 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 const LOGIN: &str = include_str!("../../templates/dashboard/login.html");
 
 /// How the person signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Who {
-    /// With the account's secret key.
+    /// With the account's configured secret key.
     Key,
+    /// With a key created at runtime (`/v1/vouch/api_keys`): its id.
+    CreatedKey(String),
     /// With the operator password.
     Operator,
 }
@@ -59,6 +64,20 @@ impl Me {
     /// The hidden CSRF field of a form.
     pub fn csrf_field(&self) -> Html {
         csrf_input(&self.csrf)
+    }
+}
+
+/// Who is acting, as the audit trail records it: the id of the key that signed in (`key_…`,
+/// as `/v1/vouch/api_keys` lists it) or `operator`. Never a secret.
+pub(crate) fn principal(dash: &Dash, me: &Me) -> String {
+    match &me.who {
+        Who::Operator => "operator".to_owned(),
+        Who::CreatedKey(id) => id.clone(),
+        Who::Key => dash
+            .app
+            .keys
+            .configured_key(&me.account.id)
+            .map_or_else(|| "key".to_owned(), |(k, _)| configured_key_id(k)),
     }
 }
 
@@ -118,17 +137,18 @@ fn password_binding(dash: &Dash) -> Option<String> {
         .map(|p| hex(&Sha256::digest(p.as_bytes())))
 }
 
-fn who_tag(who: Who) -> &'static str {
+fn who_tag(who: &Who) -> &str {
     match who {
         Who::Key => "k",
+        Who::CreatedKey(id) => id,
         Who::Operator => "o",
     }
 }
 
 /// The MAC'd message of a session cookie.
-fn session_message(dash: &Dash, who: Who, account: &str, expires: i64, nonce: &str) -> String {
+fn session_message(dash: &Dash, who: &Who, account: &str, expires: i64, nonce: &str) -> String {
     let binding = match who {
-        Who::Key => String::new(),
+        Who::Key | Who::CreatedKey(_) => String::new(),
         Who::Operator => password_binding(dash).unwrap_or_default(),
     };
     format!(
@@ -151,7 +171,7 @@ fn cookie_attrs(dash: &Dash, max_age: i64) -> String {
 }
 
 /// A fresh session cookie for `account`.
-async fn session_cookie(dash: &Dash, who: Who, account: &str) -> Result<String, DashError> {
+async fn session_cookie(dash: &Dash, who: &Who, account: &str) -> Result<String, DashError> {
     let secret = secret(dash).await?;
     let expires = now_s(dash) + SESSION_SECONDS;
     let nonce = random_alnum(&mut rand::thread_rng(), 24);
@@ -182,7 +202,8 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The signed-in person, from a valid, unexpired cookie naming a configured account.
+/// The signed-in person, from a valid, unexpired cookie naming a configured account, or the
+/// account of a created key that is still unrevoked.
 pub(crate) async fn me(dash: &Dash, headers: &HeaderMap) -> Result<Me, DashError> {
     let value = cookie(headers, COOKIE).ok_or(DashError::SignIn)?;
     let parts: Vec<&str> = value.split('.').collect();
@@ -192,20 +213,28 @@ pub(crate) async fn me(dash: &Dash, headers: &HeaderMap) -> Result<Me, DashError
     let who = match who {
         "k" => Who::Key,
         "o" if dash.config.operator_password.is_some() => Who::Operator,
+        id if id.starts_with("key_") => Who::CreatedKey(id.to_owned()),
         _ => return Err(DashError::SignIn),
     };
     let expires: i64 = expires.parse().map_err(|_| DashError::SignIn)?;
     let secret = secret(dash).await?;
-    let expected = mac_hex(secret, &session_message(dash, who, account, expires, nonce));
+    let expected = mac_hex(
+        secret,
+        &session_message(dash, &who, account, expires, nonce),
+    );
     if !ct_eq(expected.as_bytes(), mac.as_bytes()) || expires <= now_s(dash) {
         return Err(DashError::SignIn);
     }
     let accounts = dash.app.keys.accounts();
-    let account = accounts
-        .iter()
-        .find(|a| a.id == account)
-        .cloned()
-        .ok_or(DashError::SignIn)?;
+    let account = match &who {
+        // Revoked (or deleted) keys end their sign-ins; the answer is cached for at most
+        // `vouch_api::keys::CACHE_TTL` on nodes other than the one that revoked.
+        Who::CreatedKey(id) => vouch_api::keys::lookup_id(&dash.app, account, id)
+            .await
+            .map_err(|e| DashError::Internal(e.status_and_message().1))?,
+        Who::Key | Who::Operator => accounts.iter().find(|a| a.id == account).cloned(),
+    }
+    .ok_or(DashError::SignIn)?;
     Ok(Me {
         who,
         account,
@@ -347,7 +376,13 @@ pub(crate) async fn login(
         }
     } else {
         let key = fields.get("key").unwrap_or("").trim();
-        dash.app.keys.account(key).map(|a| (Who::Key, a.id.clone()))
+        match dash.app.keys.account(key) {
+            Some(a) => Some((Who::Key, a.id.clone())),
+            None => vouch_api::keys::find(&dash.app, key)
+                .await
+                .map_err(|e| DashError::Internal(e.status_and_message().1))?
+                .map(|k| (Who::CreatedKey(k.id), k.account)),
+        }
     };
     let Some((who, account)) = signed_in else {
         // A pause makes guessing slow; the message never repeats what was typed.
@@ -356,13 +391,13 @@ pub(crate) async fn login(
         let message = if fields.get("kind") == Some("operator") {
             "That is not the operator password."
         } else {
-            "That is not a secret key of this server. Use an sk_test_… or sk_live_… key it was started with."
+            "That is not a secret key of this server. Use an sk_test_… or sk_live_… key it was started with or one created with vouch keys create."
         };
         return login_page(&dash, StatusCode::UNAUTHORIZED, message).await;
     };
     tracing::info!(account = %account, operator = who == Who::Operator, "dashboard: signed in");
     let cookies = [
-        session_cookie(&dash, who, &account).await?,
+        session_cookie(&dash, &who, &account).await?,
         cleared(&dash, LOGIN_COOKIE),
     ];
     Ok(see_other_setting("/dashboard", &cookies))
@@ -398,7 +433,7 @@ pub(crate) async fn switch_account(
         .iter()
         .find(|a| a.id == wanted)
         .ok_or_else(|| DashError::BadRequest("No such account on this server.".into()))?;
-    let cookie = session_cookie(&dash, Who::Operator, &account.id).await?;
+    let cookie = session_cookie(&dash, &Who::Operator, &account.id).await?;
     Ok(see_other_setting("/dashboard", &[cookie]))
 }
 

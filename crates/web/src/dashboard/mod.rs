@@ -10,8 +10,9 @@
 //! | `GET /dashboard/sessions` | list: status filter with counts, search, cursor pagination |
 //! | `GET /dashboard/sessions/{id}` | detail: state, `last_error`, events, reports, link, actions |
 //! | `POST /dashboard/sessions/{id}/{action}` | `cancel`, `redact`, `verify`, `unverify`, `refresh_link` |
-//! | `GET /dashboard/sessions/{id}/images`, `GET /dashboard/files/{id}` | uploaded images (viewing is logged) |
+//! | `GET /dashboard/sessions/{id}/images`, `GET /dashboard/files/{id}` | uploaded images (each view is recorded) |
 //! | `GET /dashboard/webhooks`, `POST /dashboard/webhooks/deliveries/{id}/resend` | endpoints, deliveries, resend |
+//! | `POST /dashboard/webhooks/endpoints/{id}/test` | send a test event to one endpoint |
 
 mod actions;
 mod auth;
@@ -74,6 +75,10 @@ pub fn router(app: AppState, config: DashboardConfig) -> Router {
         .route(
             "/dashboard/webhooks/deliveries/{id}/resend",
             post(webhooks::resend),
+        )
+        .route(
+            "/dashboard/webhooks/endpoints/{id}/test",
+            post(webhooks::send_test),
         )
         .layer(axum::middleware::from_fn(crate::log_request))
         .with_state(dash)

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use vouch_domain::ids::SessionId;
 use vouch_domain::report::{CheckStatus, Report};
 use vouch_domain::session::{ErrorCode, LastError, Session, Status, WireEnum};
-use vouch_store::{Cursor, EventFilter, ReportFilter, SessionFilter, StoreError};
+use vouch_store::{Cursor, EventFilter, FileView, Page, ReportFilter, SessionFilter, StoreError};
 
 use super::auth::{me, Me};
 use super::view::{self, or_dash, redacted, row, status_tag, time_tag};
@@ -19,6 +19,8 @@ const DETAIL: &str = include_str!("../../templates/dashboard/session.html");
 
 /// Sessions per list page.
 const PAGE_SIZE: usize = 25;
+/// Image views shown on a session's page (the most recent).
+const VIEWS_SHOWN: usize = 50;
 /// Longest search accepted.
 const MAX_QUERY: usize = 200;
 
@@ -347,6 +349,7 @@ pub(crate) async fn detail_page(
         )
         .await?
         .items;
+    let views = store.list_file_views(account, &id, VIEWS_SHOWN).await?;
     let hidden = s.is_redacted();
     let now = dash.app.clock.now_ms();
 
@@ -404,6 +407,7 @@ pub(crate) async fn detail_page(
             ("metadata", &metadata),
             ("outputs", &outputs(&s)),
             ("reports", &reports_html(&s, &reports)),
+            ("views", &file_views(&s, &views)),
             ("events", &timeline(&events)),
         ],
     );
@@ -529,8 +533,44 @@ fn reports_html(s: &Session, reports: &[Report]) -> Html {
     if images && !s.is_redacted() {
         out.push(Html::trusted(format!(
             "<p><a href=\"/dashboard/sessions/{}/images\">View the uploaded images</a> \
-             <span class=\"muted\">(each viewing is recorded in the log)</span></p>",
+             <span class=\"muted\">(each viewing is recorded and listed under Image views)</span></p>",
             Html::text(s.id.as_str()).as_str()
+        )));
+    }
+    out
+}
+
+/// Who viewed the session's images and when (ids only; kept after redaction).
+fn file_views(s: &Session, views: &Page<FileView>) -> Html {
+    if views.items.is_empty() {
+        return Html::trusted(
+            "<p class=\"muted\" id=\"image-views\">No one has viewed this session's images.</p>",
+        );
+    }
+    let mut out = Html::default();
+    if s.is_redacted() {
+        out.push(Html::trusted(
+            "<p class=\"muted\">The images were erased at redaction; the record of who viewed \
+             them stays.</p>",
+        ));
+    }
+    out.push(Html::trusted(
+        "<table class=\"views\" id=\"image-views\"><thead><tr><th scope=\"col\">When</th>\
+         <th scope=\"col\">File</th><th scope=\"col\">Viewed by</th></tr></thead><tbody>",
+    ));
+    for v in &views.items {
+        out.push(Html::trusted(format!(
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            time_tag(v.viewed_ms.div_euclid(1000)).as_str(),
+            Html::text(v.file_id.as_str()).as_str(),
+            Html::text(&v.viewer).as_str(),
+        )));
+    }
+    out.push(Html::trusted("</tbody></table>"));
+    if views.has_more {
+        out.push(Html::trusted(format!(
+            "<p class=\"muted\">The {VIEWS_SHOWN} most recent views; older ones are kept in the \
+             database.</p>"
         )));
     }
     out

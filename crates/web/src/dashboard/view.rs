@@ -82,8 +82,13 @@ pub(crate) fn account_bar(me: &Me) -> Html {
             Html::text(&account_label(&me.account)).as_str()
         )));
     }
-    if me.who == Who::Operator {
-        out.push(Html::trusted("<span class=\"tag\">operator</span>"));
+    match &me.who {
+        Who::Operator => out.push(Html::trusted("<span class=\"tag\">operator</span>")),
+        Who::CreatedKey(id) => out.push(Html::trusted(format!(
+            "<span class=\"tag\" id=\"signed-in-key\">{}</span>",
+            Html::text(id).as_str()
+        ))),
+        Who::Key => {}
     }
     out.push(Html::trusted(
         "<form method=\"post\" action=\"/dashboard/logout\" class=\"inline\">",

@@ -1,16 +1,22 @@
 //! Webhook endpoints and every delivery with its attempts (status, latency, error, the start of
-//! the response), and resend (the API's `resend_delivery`).
+//! the response), resend (the API's `resend_delivery`), and **Send test event**: a test event
+//! (`vouch_domain::test_event`) of one of the endpoint's enabled identity event types, queued
+//! as a delivery to that endpoint only. It goes through the outbox like any event (signed with
+//! the endpoint's secret, retried, in the delivery log) but is never stored as an event, so it
+//! is not in `/v1/events` and no other endpoint receives it.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
+use vouch_domain::event::EventType;
 use vouch_domain::ids::{DeliveryId, WebhookEndpointId};
 use vouch_domain::session::WireEnum;
-use vouch_domain::webhook::{Delivery, DeliveryState};
+use vouch_domain::test_event;
+use vouch_domain::webhook::{Delivery, DeliveryState, WebhookEndpoint};
 use vouch_store::{Cursor, DeliveryFilter, StoreError};
 
-use super::auth::{me, me_with_csrf, read_form, see_other, Me};
+use super::auth::{me, me_with_csrf, principal, read_form, see_other, Me};
 use super::sessions::query;
 use super::view::{or_dash, post_button, time_tag};
 use super::{Dash, DashError, DashPage, Section};
@@ -61,17 +67,18 @@ pub(crate) async fn page(
         let state = if ep.disabled { "disabled" } else { "enabled" };
         eps.push(Html::trusted(format!(
             "<tr><td><a href=\"/dashboard/webhooks?endpoint={id}\"><code>{id}</code></a></td>\
-             <td class=\"wrap\">{}</td><td>{}</td><td>{state}</td><td>{}</td><td>{}</td></tr>",
+             <td class=\"wrap\">{}</td><td>{}</td><td>{state}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             Html::text(&ep.url).as_str(),
             Html::text(&ep.enabled_events.join(", ")).as_str(),
             or_dash(ep.description.as_deref()).as_str(),
             time_tag(ep.created).as_str(),
+            test_form(&me, ep).as_str(),
             id = Html::text(ep.id.as_str()).as_str(),
         )));
     }
     if endpoints.is_empty() {
         eps = Html::trusted(
-            "<tr><td colspan=\"5\" class=\"muted\">No webhook endpoints. Create one with \
+            "<tr><td colspan=\"7\" class=\"muted\">No webhook endpoints. Create one with \
              <code>POST /v1/webhook_endpoints</code>.</td></tr>",
         );
     }
@@ -102,12 +109,17 @@ pub(crate) async fn page(
         )),
         None => Html::default(),
     };
-    let notice = if f.get("done") == Some("resend") {
-        Html::trusted(
+    let notice = match f.get("done") {
+        Some("resend") => Html::trusted(
             "<div class=\"notice ok\" role=\"status\" id=\"flash\">A new delivery was queued.</div>",
-        )
-    } else {
-        Html::default()
+        ),
+        Some("test") => Html::trusted(
+            "<div class=\"notice ok\" role=\"status\" id=\"flash\">A test event was queued for \
+             this endpoint only. It is signed with the endpoint's secret and its attempts appear \
+             below, marked <span class=\"tag\">test event</span>; it is not listed in \
+             <code>/v1/events</code>.</div>",
+        ),
+        _ => Html::default(),
     };
     let body = fill(
         PAGE,
@@ -122,8 +134,50 @@ pub(crate) async fn page(
     Ok(DashPage::new(&me, Section::Webhooks, "Webhooks", body))
 }
 
+/// The identity event types the endpoint receives: what a test event may be.
+fn test_types(ep: &WebhookEndpoint) -> Vec<&'static str> {
+    EventType::ALL
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| ep.wants(name))
+        .collect()
+}
+
+/// An endpoint's **Send test event** form: a choice among its enabled identity event types.
+fn test_form(me: &Me, ep: &WebhookEndpoint) -> Html {
+    let types = test_types(ep);
+    if ep.disabled {
+        return Html::trusted("<span class=\"muted\">disabled</span>");
+    }
+    if types.is_empty() {
+        return Html::trusted("<span class=\"muted\">no identity event types enabled</span>");
+    }
+    let id = Html::text(ep.id.as_str());
+    let mut choice = Html::trusted(format!(
+        "<label for=\"test-type-{id}\">Event type</label> \
+         <select id=\"test-type-{id}\" name=\"type\">",
+        id = id.as_str()
+    ));
+    for t in types {
+        choice.push(Html::trusted(format!("<option value=\"{t}\">{t}</option>")));
+    }
+    choice.push(Html::trusted("</select> "));
+    post_button(
+        me,
+        &format!("/dashboard/webhooks/endpoints/{}/test", ep.id.as_str()),
+        "Send test event",
+        "small",
+        choice,
+    )
+}
+
 fn delivery(me: &Me, d: &Delivery) -> Html {
     let state = d.state.as_str();
+    let test = if test_event::is_test(&d.event_id) {
+        " <span class=\"tag\">test event</span>"
+    } else {
+        ""
+    };
     let next = match (d.state, d.next_attempt_ms) {
         (DeliveryState::Pending, Some(ms)) => {
             format!(" · next attempt {}", time_tag(ms.div_euclid(1000)).as_str())
@@ -132,7 +186,7 @@ fn delivery(me: &Me, d: &Delivery) -> Html {
     };
     let mut out = Html::trusted(format!(
         "<section class=\"delivery\" aria-labelledby=\"d-{id}\"><h3 id=\"d-{id}\"><code>{id}</code> \
-         <span class=\"delivery-state state-{state}\">{state}</span></h3>\
+         <span class=\"delivery-state state-{state}\">{state}</span>{test}</h3>\
          <p class=\"muted\">{} <code>{}</code> to <code>{}</code> · created {}{next}</p>",
         Html::text(&d.event_type).as_str(),
         Html::text(d.event_id.as_str()).as_str(),
@@ -144,7 +198,7 @@ fn delivery(me: &Me, d: &Delivery) -> Html {
         out.push(Html::trusted("<p class=\"muted\">No attempts yet.</p>"));
     } else {
         out.push(Html::trusted(
-            "<table class=\"attempts\"><thead><tr><th scope=\"col\">Attempt</th><th scope=\"col\">Status</th>\
+            "<div class=\"scroll\"><table class=\"attempts\"><thead><tr><th scope=\"col\">Attempt</th><th scope=\"col\">Status</th>\
              <th scope=\"col\">Latency</th><th scope=\"col\">Error</th><th scope=\"col\">Response</th></tr></thead><tbody>",
         ));
         for a in &d.history {
@@ -167,7 +221,7 @@ fn delivery(me: &Me, d: &Delivery) -> Html {
                 Html::text(&body).as_str(),
             )));
         }
-        out.push(Html::trusted("</tbody></table>"));
+        out.push(Html::trusted("</tbody></table></div>"));
     }
     out.push(post_button(
         me,
@@ -208,4 +262,66 @@ pub(crate) async fn resend(
             Ok(page.into_response())
         }
     }
+}
+
+/// `POST /dashboard/webhooks/endpoints/{id}/test` (`type`): queues a test event to this
+/// endpoint, due now.
+pub(crate) async fn send_test(
+    State(dash): State<Dash>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, DashError> {
+    let fields = read_form(body).await?;
+    let me = me_with_csrf(&dash, &headers, &fields).await?;
+    let endpoint_id = WebhookEndpointId::parse(&id).ok_or(DashError::NotFound)?;
+    let app = &dash.app;
+    let endpoint = app
+        .store
+        .get_webhook_endpoint(&me.account.id, &endpoint_id)
+        .await?
+        .ok_or(DashError::NotFound)?;
+    if endpoint.disabled {
+        return Err(DashError::BadRequest(
+            "This endpoint is disabled; enable it to send it a test event.".into(),
+        ));
+    }
+    let kind = fields
+        .get("type")
+        .filter(|t| test_types(&endpoint).contains(t))
+        .and_then(EventType::from_wire)
+        .ok_or_else(|| {
+            DashError::BadRequest("Choose one of the endpoint's identity event types.".into())
+        })?;
+    let now_ms = app.clock.now_ms();
+    let delivery = {
+        let mut rng = rand::thread_rng();
+        Delivery {
+            id: DeliveryId::generate(now_ms.div_euclid(1000), &mut rng),
+            account: me.account.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event_id: test_event::new_id(now_ms.div_euclid(1000), &mut rng),
+            event_type: kind.as_str().to_owned(),
+            created_ms: now_ms,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_ms: Some(now_ms),
+            history: Vec::new(),
+        }
+    };
+    app.store.insert_delivery(&delivery).await?;
+    tracing::info!(
+        target: "vouch::audit",
+        account = %me.account.id,
+        endpoint = %endpoint.id,
+        event = %delivery.event_id,
+        event_type = %delivery.event_type,
+        delivery = %delivery.id,
+        by = %principal(&dash, &me),
+        "dashboard: test event queued"
+    );
+    Ok(see_other(&format!(
+        "/dashboard/webhooks?endpoint={}&done=test",
+        endpoint.id.as_str()
+    )))
 }
