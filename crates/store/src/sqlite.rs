@@ -102,18 +102,18 @@ where
 {
     fn run(self: Box<Self>, tx: &rusqlite::Transaction<'_>) -> Box<dyn FnOnce(Result<()>) + Send> {
         let PendingWrite { f, reply } = *self;
-        let out = match tx.execute_batch("SAVEPOINT job") {
+        let out = match exec_cached(tx, "SAVEPOINT job") {
             Err(e) => Err(unavailable(e)),
             Ok(()) => {
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)))
                     .unwrap_or_else(|_| Err(StoreError::Unavailable("write job panicked".into())));
                 // A failed job leaves nothing behind; the others in the batch still commit.
                 let end = if ran.is_ok() {
-                    "RELEASE job"
+                    exec_cached(tx, "RELEASE job")
                 } else {
-                    "ROLLBACK TO job; RELEASE job"
+                    exec_cached(tx, "ROLLBACK TO job").and_then(|()| exec_cached(tx, "RELEASE job"))
                 };
-                match tx.execute_batch(end) {
+                match end {
                     Ok(()) => ran,
                     Err(e) => Err(unavailable(e)),
                 }
@@ -127,6 +127,11 @@ where
     fn fail(self: Box<Self>, error: StoreError) {
         let _ = self.reply.send(Err(error));
     }
+}
+
+/// Runs one statement through the connection's statement cache (no parse per call).
+fn exec_cached(tx: &rusqlite::Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// The writer thread: takes every queued job (up to `MAX_BATCH`), runs them in one IMMEDIATE
