@@ -14,8 +14,8 @@ use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, numbered, position_query, Arg, ListSpec, Position};
 use crate::{
-    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
-    Store, StoreError, StoredFile,
+    Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
+    SessionFilter, Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -25,6 +25,10 @@ mod outbox;
 /// Runtime API keys.
 #[path = "postgres_api_keys.rs"]
 mod api_keys;
+
+/// Claims on background jobs.
+#[path = "postgres_jobs.rs"]
+mod jobs;
 
 const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -50,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_api_keys",
         include_str!("../migrations/postgres/0006_api_keys.sql"),
+    ),
+    (
+        "0007_job_leases",
+        include_str!("../migrations/postgres/0007_job_leases.sql"),
     ),
 ];
 
@@ -563,16 +571,21 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize> {
-        let client = self.client().await?;
-        let n = client
+    async fn prune_idempotency(&self, before_ms: i64, job: &HeldJob) -> Result<Option<usize>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        if !jobs::holds(&tx, job).await? {
+            return Ok(None);
+        }
+        let n = tx
             .execute(
                 "DELETE FROM idempotency WHERE created_ms < $1",
                 &[&before_ms],
             )
             .await
             .map_err(unavailable)?;
-        Ok(n as usize)
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Some(n as usize))
     }
 
     async fn flush_erased(&self) -> Result<bool> {
@@ -645,26 +658,6 @@ impl Store for PostgresStore {
             created: row.get(3),
             bytes: row.get(4),
         }))
-    }
-
-    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT account, id FROM sessions
-                 WHERE due_ms IS NOT NULL AND due_ms <= $1
-                 ORDER BY due_ms LIMIT $2",
-                &[&now_ms, &(limit as i64)],
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                let id: String = r.get(1);
-                SessionId::parse(&id).map(|id| (r.get(0), id))
-            })
-            .collect())
     }
 
     async fn session_counts(

@@ -738,7 +738,18 @@ async fn resends_and_pruning(mut f: Fixture) {
     assert_eq!(got.endpoint_id, ep.id);
 
     // Pruning removes old events with their deliveries and attempts, nothing newer.
-    assert_eq!(f.store.prune_events(5_000).await.unwrap(), 1);
+    let job = f
+        .store
+        .acquire_job(vouch_store::JobLease {
+            kind: vouch_store::PRUNE_EVENTS,
+            owner: "node-a",
+            now_ms: 0,
+            lease_ms: 1_000,
+        })
+        .await
+        .unwrap()
+        .expect("nobody else prunes");
+    assert_eq!(f.store.prune_events(5_000, &job).await.unwrap(), Some(1));
     assert!(f.store.get_event(A, &old[0].id).await.unwrap().is_none());
     assert!(f.store.get_event(A, &new[0].id).await.unwrap().is_some());
     assert!(f.store.get_delivery(A, &resend.id).await.unwrap().is_none());
