@@ -56,6 +56,18 @@ pub struct ApiConfig {
     pub faults: crate::faults::FaultConfig,
     /// The API version answered when a request names none.
     pub default_api_version: String,
+    /// This node, as the owner of the background work it claims (see [`crate::jobs`]).
+    pub node_id: String,
+    /// How long a claim on background work lasts before another node may take it over.
+    pub job_lease_ms: i64,
+}
+
+/// A name for this process among the nodes on one database: `node-<pid>-<random>`, new on
+/// every start (claims of a process that died are never mistaken for a new one's).
+pub fn new_node_id() -> String {
+    use rand::Rng;
+    let n: u32 = rand::thread_rng().gen();
+    format!("node-{}-{n:08x}", std::process::id())
 }
 
 impl Default for ApiConfig {
@@ -69,6 +81,8 @@ impl Default for ApiConfig {
             test_processing_delay_ms: 3000,
             faults: crate::faults::FaultConfig::default(),
             default_api_version: "2026-09-30.endive".into(),
+            node_id: new_node_id(),
+            job_lease_ms: 30_000,
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// with live keys. See docs/testing-your-integration.md.
     #[arg(long, env = "VOUCH_CLOCK_OFFSET", hide = true)]
     pub clock_offset: Option<String>,
+    /// How long a node's claim on background work (due sessions, pruning) lasts before another
+    /// node may take it over, e.g. 30s [default: 30s].
+    #[arg(long, env = "VOUCH_JOB_LEASE")]
+    pub job_lease: Option<String>,
     /// Test mode.
     #[command(flatten)]
     pub test_mode: crate::test_mode_config::TestModeArgs,
@@ -91,6 +95,7 @@ struct FileConfig {
     max_image_bytes: Option<usize>,
     min_age: Option<u32>,
     database_pool_size: Option<usize>,
+    job_lease: Option<String>,
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
     test_mode: Option<crate::test_mode_config::TestModeFile>,
@@ -128,6 +133,8 @@ pub struct Config {
     /// Live mode: minimum age in whole years (0: none).
     pub min_age: u32,
     pub database_pool_size: usize,
+    /// How long a claim on background work lasts (docs/scaling.md).
+    pub job_lease_ms: i64,
     pub client_timeout_ms: i64,
     pub webhooks: crate::webhook_config::WebhookSettings,
     pub test_mode: crate::test_mode_config::TestModeSettings,
@@ -180,6 +187,7 @@ impl Config {
         );
         let public_url = pick(args.public_url, file.public_url, None);
         let clock_offset_ms = clock_offset(args.clock_offset.as_deref(), &api_keys)?;
+        let job_lease = pick(args.job_lease, file.job_lease, defaults.job_lease);
         Ok(Config {
             listen: pick(args.listen, file.listen, defaults.listen),
             database: parse_database_url(&pick(
@@ -219,6 +227,9 @@ impl Config {
                 .or(file.database_pool_size)
                 .or(defaults.database_pool_size)
                 .unwrap_or(16),
+            job_lease_ms: parse_duration_ms(&job_lease)
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| format!("job_lease: cannot read {job_lease:?} (use e.g. 30s)"))?,
             client_timeout_ms: parse_duration_ms(&client_timeout)
                 .filter(|ms| *ms > 0)
                 .ok_or_else(|| {
@@ -367,14 +378,25 @@ mod tests {
         assert_eq!(c.redaction_delay_ms, 2000);
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.min_age, 18);
+        assert_eq!(c.job_lease_ms, 30_000);
         let c = Config::resolve(ServeArgs {
             listen: Some("127.0.0.1:0".into()),
             redaction_delay: Some("100ms".into()),
+            job_lease: Some("2s".into()),
             ..ServeArgs::default()
         })
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:0");
         assert_eq!(c.redaction_delay_ms, 100);
+        assert_eq!(c.job_lease_ms, 2000);
+        for bad in ["0s", "soon"] {
+            let e = Config::resolve(ServeArgs {
+                job_lease: Some(bad.into()),
+                ..ServeArgs::default()
+            })
+            .unwrap_err();
+            assert!(e.contains("job_lease"), "{e}");
+        }
     }
 
     #[test]

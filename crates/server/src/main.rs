@@ -167,6 +167,8 @@ async fn serve(config: Config) -> Result<(), String> {
         test_person: config.test_mode.person.clone(),
         test_processing_delay_ms: config.test_mode.processing_delay_ms,
         faults: config.faults.clone(),
+        node_id: vouch_api::state::new_node_id(),
+        job_lease_ms: config.job_lease_ms,
         ..ApiConfig::default()
     };
     let clock: Arc<dyn Clock> = match config.clock_offset_ms {
@@ -260,8 +262,8 @@ fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: boo
     let _ = std::io::stdout().flush();
 }
 
-/// Completes due redactions every 200 ms, and prunes expired idempotency keys every minute,
-/// until told to stop.
+/// Claims and runs due work (delayed outcomes, redactions) every 200 ms, and prunes expired
+/// idempotency keys every minute (when no other node is pruning them), until told to stop.
 async fn background_worker(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut round: u64 = 0;
     let mut flush_pending = false;

@@ -46,16 +46,16 @@ pub fn spawn(
     Ok(vec![delivering, pruning])
 }
 
-/// Deletes events older than the retention (with their deliveries) every few seconds.
+/// Deletes events older than the retention (with their deliveries) every few seconds, when no
+/// other node is pruning them.
 async fn prune_events(state: AppState, retention_ms: i64, mut stop: watch::Receiver<bool>) {
     loop {
-        let before = (state.clock.now_ms() - retention_ms).div_euclid(1000);
-        match state.store.prune_events(before).await {
+        match vouch_api::jobs::prune_events_tick(&state, retention_ms).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(target: "vouch::webhooks", pruned = n, "events past retention deleted")
             }
-            Err(e) => tracing::error!(target: "vouch::webhooks", error = %e, "pruning events"),
+            Err(e) => tracing::error!(target: "vouch::webhooks", error = ?e, "pruning events"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5).min(Duration::from_millis(retention_ms.max(1).unsigned_abs()))) => {}

@@ -10,6 +10,7 @@ use vouch_domain::transition::{DomainError, Outcome};
 
 mod api_keys;
 mod file_views;
+mod jobs;
 mod outbox;
 mod postgres;
 mod query;
@@ -20,6 +21,9 @@ pub use sqlite::SqliteStore;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use file_views::{FileView, FileViewStore};
+pub use jobs::{
+    ClaimedSession, DueClaim, HeldJob, JobLease, JobStore, PRUNE_EVENTS, PRUNE_IDEMPOTENCY,
+};
 pub use outbox::{
     AttemptRecord, ClaimedDelivery, DeliveryClaim, DeliveryFilter, EndpointInsert, EventFilter,
     Settle, StoredEvent, WebhookStore,
@@ -163,8 +167,9 @@ impl IdempotencyBegin {
 
 #[async_trait]
 /// Everything vouch stores; events, endpoints and the outbox are in [`WebhookStore`], runtime
-/// API keys in [`ApiKeyStore`], the image-view audit trail in [`FileViewStore`].
-pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + Send + Sync {
+/// API keys in [`ApiKeyStore`], the image-view audit trail in [`FileViewStore`], claims
+/// on background jobs in [`JobStore`].
+pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + JobStore + Send + Sync {
     /// Succeeds once the store can serve requests.
     async fn ping(&self) -> Result<()>;
 
@@ -216,8 +221,9 @@ pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + Send + Sync {
     ) -> Result<()>;
     /// Forgets a claim whose request never executed (it failed validation).
     async fn idempotency_release(&self, account: &str, key: &str) -> Result<()>;
-    /// Deletes entries created before `before_ms`; returns how many.
-    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize>;
+    /// Deletes entries created before `before_ms` if `job` (a [`PRUNE_IDEMPOTENCY`] lease) is
+    /// still held; returns how many, `None` when the lease is not held.
+    async fn prune_idempotency(&self, before_ms: i64, job: &HeldJob) -> Result<Option<usize>>;
 
     /// Makes erased data physically unrecoverable from the store's files. SQLite overwrites
     /// freed space (`secure_delete`) and checkpoints and truncates its write-ahead log, which
@@ -232,10 +238,6 @@ pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + Send + Sync {
     /// Stores an uploaded file.
     async fn put_file(&self, file: &StoredFile) -> Result<()>;
     async fn get_file(&self, account: &str, id: &FileId) -> Result<Option<StoredFile>>;
-
-    /// Sessions the background worker must visit at `now_ms` (a pending verification outcome
-    /// or redaction is due): (account, id), oldest first.
-    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>>;
 
     /// How many sessions the account has in each status (statuses with none are left out).
     async fn session_counts(&self, account: &str) -> Result<Vec<(Status, u64)>>;

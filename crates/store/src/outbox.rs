@@ -7,7 +7,7 @@ use vouch_domain::ids::{DeliveryId, EventId, WebhookEndpointId};
 use vouch_domain::webhook::{Attempt, Delivery, DeliveryState, WebhookEndpoint};
 
 use crate::query::{Arg, Position};
-use crate::{CreatedRange, Cursor, Page, Result};
+use crate::{CreatedRange, Cursor, HeldJob, Page, Result};
 
 /// Events, webhook endpoints and the delivery outbox. Both backends insert, in the same
 /// transaction as a session's events, one pending delivery per enabled endpoint of the account
@@ -24,9 +24,10 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> Result<Page<StoredEvent>>;
     /// Deletes events created (unix seconds) before `before`, with their deliveries, and the
-    /// deliveries of test events (which are not stored) created before then; returns how many
-    /// events it deleted.
-    async fn prune_events(&self, before: i64) -> Result<usize>;
+    /// deliveries of test events (which are not stored) created before then, if `job` (a
+    /// [`crate::PRUNE_EVENTS`] lease) is still held; how many events it deleted, `None` when
+    /// the lease is not held.
+    async fn prune_events(&self, before: i64, job: &HeldJob) -> Result<Option<usize>>;
 
     /// Inserts unless the account already has `max` endpoints.
     async fn insert_webhook_endpoint(

@@ -14,8 +14,8 @@ use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, numbered, position_query, Arg, ListSpec, Position};
 use crate::{
-    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
-    Store, StoreError, StoredFile,
+    Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
+    SessionFilter, Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -29,6 +29,10 @@ mod api_keys;
 /// The image-view audit trail.
 #[path = "postgres_file_views.rs"]
 mod file_views;
+
+/// Claims on background jobs.
+#[path = "postgres_jobs.rs"]
+mod jobs;
 
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -54,6 +58,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_api_keys",
         include_str!("../migrations/postgres/0006_api_keys.sql"),
+    ),
+    (
+        "0007_job_leases",
+        include_str!("../migrations/postgres/0007_job_leases.sql"),
     ),
     (
         "0008_file_views",
@@ -581,16 +589,21 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize> {
-        let client = self.client().await?;
-        let n = client
+    async fn prune_idempotency(&self, before_ms: i64, job: &HeldJob) -> Result<Option<usize>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        if !jobs::holds(&tx, job).await? {
+            return Ok(None);
+        }
+        let n = tx
             .execute(
                 "DELETE FROM idempotency WHERE created_ms < $1",
                 &[&before_ms],
             )
             .await
             .map_err(unavailable)?;
-        Ok(n as usize)
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Some(n as usize))
     }
 
     async fn flush_erased(&self) -> Result<bool> {
@@ -663,26 +676,6 @@ impl Store for PostgresStore {
             created: row.get(3),
             bytes: row.get(4),
         }))
-    }
-
-    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT account, id FROM sessions
-                 WHERE due_ms IS NOT NULL AND due_ms <= $1
-                 ORDER BY due_ms LIMIT $2",
-                &[&now_ms, &(limit as i64)],
-            )
-            .await
-            .map_err(unavailable)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                let id: String = r.get(1);
-                SessionId::parse(&id).map(|id| (r.get(0), id))
-            })
-            .collect())
     }
 
     async fn session_counts(

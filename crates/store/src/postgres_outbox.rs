@@ -16,11 +16,11 @@ use crate::outbox::{self, DeliveryRow};
 use crate::query::{numbered, Arg, Position};
 use crate::{
     AttemptRecord, ClaimedDelivery, Cursor, DeliveryClaim, DeliveryFilter, EndpointInsert,
-    EventFilter, Page, Result, StoreError, StoredEvent, WebhookStore,
+    EventFilter, HeldJob, Page, Result, StoreError, StoredEvent, WebhookStore,
 };
 
 /// Runs `sql` (written with `?`) with `args`.
-async fn query(
+pub(super) async fn query(
     c: &impl GenericClient,
     sql: &str,
     args: Vec<Arg>,
@@ -46,7 +46,11 @@ async fn query(
 }
 
 /// Runs a statement written with `?` and returns how many rows it changed.
-async fn execute(c: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+pub(super) async fn execute(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64> {
     let stmt = c
         .prepare_cached(&numbered(sql))
         .await
@@ -297,9 +301,12 @@ impl WebhookStore for PostgresStore {
         ))
     }
 
-    async fn prune_events(&self, before: i64) -> Result<usize> {
+    async fn prune_events(&self, before: i64, job: &HeldJob) -> Result<Option<usize>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(unavailable)?;
+        if !super::jobs::holds(&tx, job).await? {
+            return Ok(None);
+        }
         execute(&tx, outbox::PRUNE_ATTEMPTS, &[&before]).await?;
         execute(&tx, outbox::PRUNE_DELIVERIES, &[&before]).await?;
         let before_ms = before.saturating_mul(1000);
@@ -307,7 +314,7 @@ impl WebhookStore for PostgresStore {
         execute(&tx, outbox::PRUNE_TEST_DELIVERIES, &[&before_ms]).await?;
         let n = execute(&tx, outbox::PRUNE_EVENTS, &[&before]).await?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(n as usize)
+        Ok(Some(n as usize))
     }
 
     async fn insert_webhook_endpoint(

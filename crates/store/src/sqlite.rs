@@ -14,8 +14,8 @@ use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
 use crate::{
-    Change, Cursor, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result, SessionFilter,
-    Store, StoreError, StoredFile,
+    Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
+    SessionFilter, Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -29,6 +29,10 @@ mod api_keys;
 /// The image-view audit trail.
 #[path = "sqlite_file_views.rs"]
 mod file_views;
+
+/// Claims on background jobs.
+#[path = "sqlite_jobs.rs"]
+mod jobs;
 
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -54,6 +58,10 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_api_keys",
         include_str!("../migrations/sqlite/0006_api_keys.sql"),
+    ),
+    (
+        "0007_job_leases",
+        include_str!("../migrations/sqlite/0007_job_leases.sql"),
     ),
     (
         "0008_file_views",
@@ -692,11 +700,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn prune_idempotency(&self, before_ms: i64) -> Result<usize> {
+    async fn prune_idempotency(&self, before_ms: i64, job: &HeldJob) -> Result<Option<usize>> {
+        let job = job.clone();
         self.write(move |tx| {
+            if !jobs::holds(tx, &job)? {
+                return Ok(None);
+            }
             tx.prepare_cached("DELETE FROM idempotency WHERE created_ms < ?1")
                 .map_err(unavailable)?
                 .execute([before_ms])
+                .map(Some)
                 .map_err(unavailable)
         })
         .await
@@ -784,32 +797,6 @@ impl Store for SqliteStore {
                 created,
                 bytes,
             }))
-        })
-        .await
-    }
-
-    async fn due_sessions(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, SessionId)>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT account, id FROM sessions
-                     WHERE due_ms IS NOT NULL AND due_ms <= ?1
-                     ORDER BY due_ms LIMIT ?2",
-                )
-                .map_err(unavailable)?;
-            let rows = stmt
-                .query_map(params![now_ms, limit as i64], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })
-                .map_err(unavailable)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (account, id) = row.map_err(unavailable)?;
-                if let Some(id) = SessionId::parse(&id) {
-                    out.push((account, id));
-                }
-            }
-            Ok(out)
         })
         .await
     }

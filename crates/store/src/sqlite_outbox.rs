@@ -14,7 +14,7 @@ use crate::outbox::{self, DeliveryRow};
 use crate::query::{Arg, Position};
 use crate::{
     AttemptRecord, ClaimedDelivery, Cursor, DeliveryClaim, DeliveryFilter, EndpointInsert,
-    EventFilter, Page, Result, StoreError, StoredEvent, WebhookStore,
+    EventFilter, HeldJob, Page, Result, StoreError, StoredEvent, WebhookStore,
 };
 
 fn values(args: Vec<Arg>) -> impl Iterator<Item = rusqlite::types::Value> {
@@ -492,8 +492,15 @@ impl WebhookStore for SqliteStore {
             .await
     }
 
-    async fn prune_events(&self, before: i64) -> Result<usize> {
-        self.write(move |tx| prune_events(tx, before)).await
+    async fn prune_events(&self, before: i64, job: &HeldJob) -> Result<Option<usize>> {
+        let job = job.clone();
+        self.write(move |tx| {
+            if !super::jobs::holds(tx, &job)? {
+                return Ok(None);
+            }
+            prune_events(tx, before).map(Some)
+        })
+        .await
     }
 
     async fn insert_webhook_endpoint(

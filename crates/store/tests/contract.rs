@@ -10,8 +10,8 @@ use vouch_domain::outputs::TestPerson;
 use vouch_domain::session::{Account, Session, SessionType, Status};
 use vouch_domain::transition::{self, Command, Ctx, MetadataPatch, NewSession};
 use vouch_store::{
-    CreatedRange, Cursor, IdempotencyBegin, IdempotencyClaim, SessionFilter, SqliteStore, Store,
-    StoreError,
+    ClaimedSession, CreatedRange, Cursor, DueClaim, IdempotencyBegin, IdempotencyClaim, JobLease,
+    SessionFilter, SqliteStore, Store, StoreError, PRUNE_IDEMPOTENCY,
 };
 
 struct Fixture {
@@ -58,6 +58,20 @@ fn account(id: &str) -> Account {
 }
 
 impl Fixture {
+    /// Another node: a second store on the same database (its own connections; on SQLite its
+    /// own writer, so the two meet at SQLite's file lock).
+    async fn another_node(&self) -> Arc<dyn Store> {
+        match (&self._dir, &self._db) {
+            (Some(dir), _) => Arc::new(SqliteStore::open(&dir.path().join("contract.db")).unwrap()),
+            (None, Some(db)) => Arc::new(
+                vouch_store::PostgresStore::connect(&db.url, 4)
+                    .await
+                    .unwrap(),
+            ),
+            (None, None) => panic!("a fixture has a database"),
+        }
+    }
+
     async fn create(&mut self, acct: &str, now_s: i64, client_ref: Option<&str>) -> Session {
         let mut ctx = Ctx {
             now_ms: now_s * 1000,
@@ -111,10 +125,18 @@ impl Fixture {
 
 /// The state machine as the API runs it, at a fixed time.
 fn change(cmd: Command) -> vouch_store::Change {
+    change_at(cmd, NOW_MS)
+}
+
+/// The fixed time of `change`.
+const NOW_MS: i64 = 2_000_000_000_000;
+
+/// The state machine as the API runs it, at `now_ms`.
+fn change_at(cmd: Command, now_ms: i64) -> vouch_store::Change {
     Box::new(move |session| {
         let mut rng = StdRng::from_entropy();
         let mut ctx = Ctx {
-            now_ms: 2_000_000_000_000,
+            now_ms,
             request: RequestInfo::default(),
             rng: &mut rng,
         };
@@ -201,6 +223,30 @@ macro_rules! contract {
             async fn file_views_are_kept_per_session_newest_first_through_redaction() {
                 if let Some(f) = $fixture {
                     super::file_views_are_kept_per_session_newest_first_through_redaction(f).await
+                }
+            }
+            #[tokio::test]
+            async fn due_claims_lease_expire_and_release() {
+                if let Some(f) = $fixture {
+                    super::due_claims_lease_expire_and_release(f).await
+                }
+            }
+            #[tokio::test]
+            async fn concurrent_claimers_never_share_a_session() {
+                if let Some(f) = $fixture {
+                    super::concurrent_claimers_never_share_a_session(f).await
+                }
+            }
+            #[tokio::test]
+            async fn a_lease_that_runs_out_mid_work_still_applies_once() {
+                if let Some(f) = $fixture {
+                    super::a_lease_that_runs_out_mid_work_still_applies_once(f).await
+                }
+            }
+            #[tokio::test]
+            async fn job_leases_are_exclusive_and_guard_pruning() {
+                if let Some(f) = $fixture {
+                    super::job_leases_are_exclusive_and_guard_pruning(f).await
                 }
             }
             #[tokio::test]
@@ -400,12 +446,14 @@ async fn redaction_erases_copies_and_is_found_when_due(mut f: Fixture) {
         .await;
     let report_id = verified.report.unwrap().id;
     f.apply(&s, Command::Redact { due_ms: 5_000 }).await;
-    assert!(f.store.due_sessions(4_999, 10).await.unwrap().is_empty());
-    let due = f.store.due_sessions(5_000, 10).await.unwrap();
-    assert_eq!(due, vec![("acct_a".to_string(), s.id.clone())]);
+    assert!(claim(&*f.store, "node-a", 4_999, 10).await.is_empty());
+    let due = claim(&*f.store, "node-a", 5_000, 10).await;
+    assert_eq!(ids_of(&due), vec![s.id.to_string()]);
+    assert_eq!(due[0].account, "acct_a");
     let done = f.apply(&s, Command::CompleteRedaction).await;
     assert_eq!(done.events[0].kind, EventType::Redacted);
-    assert!(f.store.due_sessions(i64::MAX, 10).await.unwrap().is_empty());
+    // Nothing is due any more, whatever the lease.
+    assert!(claim(&*f.store, "node-b", 1 << 50, 10).await.is_empty());
     let report = f
         .store
         .get_report("acct_a", &report_id)
@@ -607,7 +655,17 @@ async fn idempotency_claims_replays_and_expires(f: Fixture) {
         IdempotencyBegin::Started
     );
     // Pruning forgets what was created before the cut (acct_b/k1 and k2), nothing newer.
-    assert_eq!(s.prune_idempotency(10_000).await.unwrap(), 2);
+    let job = s
+        .acquire_job(JobLease {
+            kind: PRUNE_IDEMPOTENCY,
+            owner: "node-a",
+            now_ms: 10_000,
+            lease_ms: 1_000,
+        })
+        .await
+        .unwrap()
+        .expect("nobody else prunes");
+    assert_eq!(s.prune_idempotency(10_000, &job).await.unwrap(), Some(2));
     assert_eq!(
         s.idempotency_begin(claim("k1", "changed", 10_002))
             .await
@@ -880,4 +938,252 @@ async fn migrated_store_works(store: &dyn Store) {
     let session = vouch_domain::ids::SessionId::parse("vs_000000000000000000000001").unwrap();
     let views = store.list_file_views("acct_a", &session, 5).await.unwrap();
     assert!(views.items.is_empty());
+}
+
+// ---- background job claims ----------------------------------------------------------------
+
+/// Claims due sessions for `owner` at `now_ms` with a 1 s lease.
+async fn claim(store: &dyn Store, owner: &str, now_ms: i64, limit: usize) -> Vec<ClaimedSession> {
+    store
+        .claim_due_sessions(DueClaim {
+            owner,
+            now_ms,
+            lease_ms: 1_000,
+            limit,
+        })
+        .await
+        .unwrap()
+}
+
+fn ids_of(claimed: &[ClaimedSession]) -> Vec<String> {
+    claimed.iter().map(|c| c.id.to_string()).collect()
+}
+
+/// A session in `processing` whose test outcome is due at `NOW_MS + delay_ms`.
+async fn processing(f: &mut Fixture, delay_ms: i64) -> Session {
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    let out = f
+        .apply(
+            &s,
+            Command::TestVerify {
+                person: Box::new(TestPerson::default()),
+                delay_ms: Some(delay_ms),
+            },
+        )
+        .await;
+    assert_eq!(out.session.status, Status::Processing);
+    out.session
+}
+
+async fn due_claims_lease_expire_and_release(mut f: Fixture) {
+    let s = f.create("acct_a", 1_700_000_000, None).await;
+    f.apply(
+        &s,
+        Command::TestVerify {
+            person: Box::new(TestPerson::default()),
+            delay_ms: None,
+        },
+    )
+    .await;
+    f.apply(&s, Command::Redact { due_ms: 5_000 }).await;
+    let later = processing(&mut f, 1).await;
+    let store = &*f.store;
+    // Not due yet; then due, oldest first; the limit holds.
+    assert!(claim(store, "node-a", 4_999, 10).await.is_empty());
+    let a = claim(store, "node-a", 5_000, 1).await;
+    assert_eq!(ids_of(&a), vec![s.id.to_string()]);
+    assert_eq!(a[0].lease_until_ms, 6_000);
+    // Held: nobody else gets it while the lease lasts, not even its owner.
+    assert!(claim(store, "node-b", 5_999, 10).await.is_empty());
+    assert!(claim(store, "node-a", 5_999, 10).await.is_empty());
+    // The lease ran out (node A died): node B takes it over.
+    let b = claim(store, "node-b", 6_000, 10).await;
+    assert_eq!(ids_of(&b), vec![s.id.to_string()]);
+    assert_eq!(b[0].lease_until_ms, 7_000);
+    // A's late release leaves B's claim alone.
+    assert_eq!(store.release_due_sessions("node-a", &a).await.unwrap(), 0);
+    assert!(claim(store, "node-c", 6_500, 10).await.is_empty());
+    // B releases; the work was not done, so the session is due again at once.
+    assert_eq!(store.release_due_sessions("node-b", &b).await.unwrap(), 1);
+    assert_eq!(store.release_due_sessions("node-b", &b).await.unwrap(), 0);
+    let c = claim(store, "node-c", 6_500, 10).await;
+    assert_eq!(ids_of(&c), vec![s.id.to_string()]);
+    // Much later every lease has run out: both sessions, the oldest due first.
+    let d = claim(store, "node-d", NOW_MS + 1, 10).await;
+    assert_eq!(ids_of(&d), vec![s.id.to_string(), later.id.to_string()]);
+    assert_eq!(store.release_due_sessions("node-c", &c).await.unwrap(), 0);
+    // Done work is due no more; work not done is claimed again once released.
+    let done = f.apply(&s, Command::RunDue).await;
+    assert_eq!(done.events[0].kind, EventType::Redacted);
+    assert_eq!(f.store.release_due_sessions("node-d", &d).await.unwrap(), 2);
+    let e = claim(&*f.store, "node-e", NOW_MS + 1, 10).await;
+    assert_eq!(ids_of(&e), vec![later.id.to_string()]);
+}
+
+async fn concurrent_claimers_never_share_a_session(mut f: Fixture) {
+    const N: usize = 40;
+    let mut all = Vec::new();
+    for _ in 0..N {
+        all.push(processing(&mut f, 10).await.id.to_string());
+    }
+    let other = f.another_node().await;
+    // Two nodes claim small batches as fast as they can until nothing is left.
+    let run = |store: Arc<dyn Store>, owner: &'static str| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = claim(&*store, owner, NOW_MS + 10, 3).await;
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(ids_of(&batch));
+            tokio::task::yield_now().await;
+        }
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(run(f.store.clone(), "node-a")),
+        tokio::spawn(run(other, "node-b"))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut claimed: Vec<String> = a.iter().chain(&b).cloned().collect();
+    claimed.sort();
+    let before_dedup = claimed.len();
+    claimed.dedup();
+    assert_eq!(before_dedup, claimed.len(), "a session was claimed twice");
+    all.sort();
+    assert_eq!(claimed, all, "every due session claimed once");
+}
+
+async fn a_lease_that_runs_out_mid_work_still_applies_once(mut f: Fixture) {
+    let s = processing(&mut f, 1_000).await;
+    let due = NOW_MS + 1_000;
+    let a = claim(&*f.store, "node-a", due, 10).await;
+    // Node A stalls past its lease; node B takes over and applies the outcome.
+    let b = claim(&*f.store, "node-b", due + 1_000, 10).await;
+    assert_eq!(ids_of(&a), ids_of(&b));
+    let run_due = || {
+        f.store
+            .modify_session("acct_a", &s.id, change_at(Command::RunDue, due + 1_500))
+    };
+    let by_b = run_due().await.unwrap().unwrap().unwrap();
+    assert_eq!(by_b.session.status, Status::Verified);
+    assert!(by_b.report.is_some());
+    // A wakes up and visits with its stale claim: nothing is due any more.
+    let by_a = run_due().await.unwrap().unwrap().unwrap();
+    assert!(by_a.unchanged);
+    assert!(by_a.events.is_empty() && by_a.report.is_none());
+    assert_eq!(f.store.release_due_sessions("node-a", &a).await.unwrap(), 0);
+    assert_eq!(f.store.release_due_sessions("node-b", &b).await.unwrap(), 1);
+    let events = f
+        .store
+        .list_events(
+            "acct_a",
+            &vouch_store::EventFilter {
+                session: Some(s.id.to_string()),
+                ..Default::default()
+            },
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+    let verified = events
+        .items
+        .iter()
+        .filter(|e| e.event.kind == EventType::Verified)
+        .count();
+    assert_eq!(verified, 1);
+    let reports = f
+        .store
+        .list_reports(
+            "acct_a",
+            &vouch_store::ReportFilter {
+                verification_session: Some(s.id.to_string()),
+                ..Default::default()
+            },
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reports.items.len(), 1);
+}
+
+async fn job_leases_are_exclusive_and_guard_pruning(f: Fixture) {
+    let lease = |owner: &'static str, now_ms: i64| JobLease {
+        kind: PRUNE_IDEMPOTENCY,
+        owner,
+        now_ms,
+        lease_ms: 1_000,
+    };
+    let s = &f.store;
+    let other = f.another_node().await;
+    // Two nodes ask at once: exactly one gets it.
+    let (x, y) = tokio::join!(
+        s.acquire_job(lease("node-a", 0)),
+        other.acquire_job(lease("node-b", 0))
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(x.is_some() != y.is_some(), "{x:?} {y:?}");
+    let held = x.or(y).unwrap();
+    assert_eq!(held.lease_until_ms, 1_000);
+    s.release_job(&held).await.unwrap();
+    // Free again; held until its lease runs out, other kinds are separate.
+    let a = s.acquire_job(lease("node-a", 10)).await.unwrap().unwrap();
+    assert!(other
+        .acquire_job(lease("node-b", 1_009))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .acquire_job(lease("node-a", 1_009))
+        .await
+        .unwrap()
+        .is_none());
+    let events = other
+        .acquire_job(JobLease {
+            kind: vouch_store::PRUNE_EVENTS,
+            ..lease("node-b", 20)
+        })
+        .await
+        .unwrap();
+    assert!(events.is_some());
+    // Work under a held lease runs.
+    let key = |k: &'static str| IdempotencyClaim {
+        account: "acct_a",
+        key: k,
+        fingerprint: "fp",
+        now_ms: 0,
+        lease_ms: 1_000,
+        ttl_ms: 10_000,
+    };
+    s.idempotency_begin(key("old-1")).await.unwrap();
+    assert_eq!(s.prune_idempotency(1, &a).await.unwrap(), Some(1));
+    // A's lease runs out and B takes it over: A's pruning does nothing, B's runs.
+    s.idempotency_begin(key("old-2")).await.unwrap();
+    let b = other
+        .acquire_job(lease("node-b", 1_010))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.owner, "node-b");
+    assert_eq!(s.prune_idempotency(1, &a).await.unwrap(), None);
+    assert_eq!(
+        s.idempotency_begin(key("old-2")).await.unwrap(),
+        IdempotencyBegin::InProgress,
+        "the key was not pruned"
+    );
+    // A's late release leaves B's lease alone.
+    assert!(!s.release_job(&a).await.unwrap());
+    assert!(s
+        .acquire_job(lease("node-c", 1_500))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(other.prune_idempotency(1, &b).await.unwrap(), Some(1));
+    assert!(other.release_job(&b).await.unwrap());
+    assert!(s
+        .acquire_job(lease("node-c", 1_500))
+        .await
+        .unwrap()
+        .is_some());
 }

@@ -708,12 +708,22 @@ impl TestApp {
         self.child.id().expect("server already exited")
     }
 
-    /// SIGKILL the server and start it again on the same database.
-    pub async fn restart(&mut self) {
+    /// The PostgreSQL database this app (and its peers) run on; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<String> {
+        self._pg.as_ref().map(|pg| pg.url.clone())
+    }
+
+    /// SIGKILL the server (no restart): a node that dies without a chance to clean up.
+    pub async fn kill(&mut self) {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await
             .expect("server did not die after SIGKILL");
+    }
+
+    /// SIGKILL the server and start it again on the same database.
+    pub async fn restart(&mut self) {
+        self.kill().await;
         self.generation_start = self.logs.lock().map(|l| l.len()).unwrap_or(0);
         let (child, base_url) = launch(&self.args, &self.envs, &self.logs).await;
         self.child = child;
