@@ -70,16 +70,16 @@ pub async fn request_context(
             .unwrap_or(HeaderValue::from_static("2026-09-30.endive"))
     });
     headers.insert("stripe-version", version);
-    let status = resp.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        target: "vouch::http",
-        method = %method,
-        path = %path,
-        status,
-        latency_ms = format_args!("{latency_ms:.2}"),
-        request_id = %request_id,
-        "request"
+    crate::access_log::record(
+        state.config.access_log,
+        &crate::access_log::RequestLine {
+            at: crate::access_log::wall_clock(),
+            method: method.as_str(),
+            path: &path,
+            status: resp.status().as_u16(),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            request_id: &request_id,
+        },
     );
     resp
 }

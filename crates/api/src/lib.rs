@@ -1,5 +1,6 @@
 //! vouch's HTTP API: Stripe's routes, form decoding, errors and authentication.
 
+pub mod access_log;
 pub mod context;
 pub mod error;
 pub mod expand;

@@ -60,6 +60,8 @@ pub struct ApiConfig {
     pub node_id: String,
     /// How long a claim on background work lasts before another node may take it over.
     pub job_lease_ms: i64,
+    /// How the one line per request is written (like the other logs).
+    pub access_log: crate::access_log::AccessLogFormat,
 }
 
 /// A name for this process among the nodes on one database: `node-<pid>-<random>`, new on
@@ -83,6 +85,7 @@ impl Default for ApiConfig {
             default_api_version: "2026-09-30.endive".into(),
             node_id: new_node_id(),
             job_lease_ms: 30_000,
+            access_log: crate::access_log::AccessLogFormat::Text,
         }
     }
 }
@@ -196,8 +199,27 @@ pub fn mask_key(key: &str) -> String {
     out
 }
 
+/// What every handler reaches, behind one `Arc`: extractors clone the state several times per
+/// request, and one reference count is cheaper than five.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub keys: Arc<KeyRing>,

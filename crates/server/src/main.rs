@@ -175,6 +175,10 @@ async fn serve(config: Config) -> Result<(), String> {
         faults: config.faults.clone(),
         node_id: vouch_api::state::new_node_id(),
         job_lease_ms: config.job_lease_ms,
+        access_log: match config.log_format {
+            LogFormat::Json => vouch_api::access_log::AccessLogFormat::Json,
+            LogFormat::Text => vouch_api::access_log::AccessLogFormat::Text,
+        },
         ..ApiConfig::default()
     };
     let clock: Arc<dyn Clock> = match config.clock_offset_ms {
@@ -188,13 +192,13 @@ async fn serve(config: Config) -> Result<(), String> {
             Arc::new(OffsetClock { offset_ms })
         }
     };
-    let state = AppState {
+    let state = AppState::new(vouch_api::state::Shared {
         store,
         clock,
         keys: Arc::new(keyring),
         config: Arc::new(api_config),
         limiter: Arc::default(),
-    };
+    });
 
     print_banner(&base_url, &config, &keys, generated);
 
