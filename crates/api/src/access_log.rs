@@ -111,6 +111,7 @@ pub fn wall_clock() -> (i64, u32) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn line() -> RequestLine<'static> {
