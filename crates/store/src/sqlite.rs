@@ -291,13 +291,17 @@ impl SqliteStore {
     }
 }
 
+/// A connection with vouch's settings. Each keeps its own page cache of 8 MiB (SQLite's
+/// default is 2 MiB): the writer plus the few readers that run at once stay well inside the
+/// memory budget (docs/benchmarks.md), and hot index pages stop being re-read from the OS.
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(unavailable)?;
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
          PRAGMA busy_timeout = 5000;
          PRAGMA secure_delete = ON;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -8192;",
     )
     .map_err(unavailable)?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -336,6 +340,15 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(unavailable)
+}
+
+/// The JSON object in the row's first column, decoded from SQLite's buffer (no copy).
+fn decode_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>) -> Result<T> {
+    let text = row
+        .get_ref(0)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(unavailable)?;
+    from_json(text)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
@@ -525,13 +538,12 @@ impl Store for SqliteStore {
 
     async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
         self.read_now(|c| {
-            let row: Option<String> = c
-                .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
+            c.prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| r.get(0))
+                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
                 .optional()
-                .map_err(unavailable)?;
-            row.map(|data| from_json(&data)).transpose()
+                .map_err(unavailable)?
+                .transpose()
         })
     }
 
@@ -591,13 +603,12 @@ impl Store for SqliteStore {
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
         self.read_now(|c| {
-            let row: Option<String> = c
-                .prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
+            c.prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| r.get(0))
+                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
                 .optional()
-                .map_err(unavailable)?;
-            row.map(|d| from_json(&d)).transpose()
+                .map_err(unavailable)?
+                .transpose()
         })
     }
 
@@ -856,15 +867,12 @@ fn list_page<T: serde::de::DeserializeOwned>(
     let ascending = position.as_ref().is_some_and(|p| p.ascending);
     let (sql, args) = list_query(spec, account, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
-    let rows = stmt
-        .query_map(
-            rusqlite::params_from_iter(args.into_iter().map(sql_value)),
-            |r| r.get::<_, String>(0),
-        )
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args.into_iter().map(sql_value)))
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(limit + 1);
-    for row in rows {
-        items.push(from_json::<T>(&row.map_err(unavailable)?)?);
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        items.push(decode_column(row)?);
     }
     let has_more = items.len() > limit;
     items.truncate(limit);
