@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# vouch benchmark harness: one command builds the release binary, starts vouch on SQLite and
-# measures it with wrk, next to a baseline (a minimal axum server answering a fixed
-# VerificationSession) so every case is also reported as a ratio of that ceiling.
+# vouch benchmark harness: one command builds the release binary, starts vouch on SQLite (and on
+# PostgreSQL when one is reachable) and measures it with wrk, next to a baseline (a minimal axum
+# server answering a fixed VerificationSession) so every case is also reported as a ratio of
+# that ceiling.
 #
 #   bench/run.sh                      full run: 10 s per case, 1,000,000-session bulk database
 #   bench/run.sh --quick              smoke run: 2 s per case, 100,000-session bulk database
@@ -19,7 +20,8 @@
 #   --seed N              sessions loaded into the small database first (default 20000)
 #   --skip-bulk           no bulk phase (no start-up time, no size per session)
 #   --reuse-bulk-db       keep bench/results/db/bulk-N.db between runs and reuse it if complete
-#   --keep-db             keep the small database of this run
+#   --keep-db             keep the small databases of this run (SQLite file, PostgreSQL database)
+#   --no-postgres         no PostgreSQL phase
 #   --profile             perf-record vouch during each case (bench/results/<run>/perf-*.txt)
 #   --repeat N            run each baseline+vouch pair N times and keep the round where vouch
 #                         was fastest (for shared, noisy machines; every round is kept in
@@ -27,6 +29,10 @@
 #   --no-build            use the binaries already built
 #
 # Environment: BENCH_PORT (default 18111; uses PORT, PORT+1 and PORT+2).
+#   BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres): a server where
+#   this role may CREATE DATABASE. The PostgreSQL phase creates vouch_bench_<run>, runs the
+#   small-database cases on it and drops it at the end (also on failure or Ctrl-C). When the
+#   server is not reachable (or psql is missing) the phase is skipped with a note.
 #
 # Results: bench/results/<UTC time>/ (raw wrk outputs, logs, results.tsv, summary.md) and
 # bench/results/latest -> that directory. The summary is printed at the end. A MISS is a
@@ -54,8 +60,9 @@ KEEP_DB=0
 PROFILE=0
 REPEAT=1
 BUILD=1
+NO_PG=0
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -73,6 +80,7 @@ while [ $# -gt 0 ]; do
         --profile) PROFILE=1 ;;
         --repeat) REPEAT="${2:?}"; shift ;;
         --no-build) BUILD=0 ;;
+        --no-postgres) NO_PG=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -163,8 +171,12 @@ cleanup() {
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
     done
+    pg_drop_db
 }
 trap cleanup EXIT
+# Ctrl-C and kill end the script through exit, so the EXIT trap (cleanup) runs.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -180,11 +192,12 @@ wait_healthy() {  # port pid -> 0 when /healthz answers 200
 
 VOUCH_PID=""
 VOUCH_LOG=""
-start_vouch() {  # db logfile
-    local db=$1
+start_vouch() {  # db (a SQLite file or a postgres:// URL) logfile
+    local db=$1 url
     VOUCH_LOG=$2
+    case "$db" in *://*) url=$db ;; *) url="sqlite://$db" ;; esac
     if port_busy "$PORT"; then echo "run.sh: port $PORT is in use (set BENCH_PORT)" >&2; exit 1; fi
-    "$VOUCH" serve --listen "127.0.0.1:$PORT" --database-url "sqlite://$db" --api-key "$KEY" \
+    "$VOUCH" serve --listen "127.0.0.1:$PORT" --database-url "$url" --api-key "$KEY" \
         >>"$VOUCH_LOG.stdout" 2>>"$VOUCH_LOG" &
     VOUCH_PID=$!
     PIDS+=("$VOUCH_PID")
@@ -217,9 +230,102 @@ cached() {  # file metric: the share of FILE in the page cache (needs fincore, u
     return 0
 }
 
-migrate() {  # db: start vouch once so the schema exists, then stop it
+migrate() {  # db or URL: start vouch once so the schema exists, then stop it
     start_vouch "$1" "$RUN_DIR/vouch-migrate.log"
     stop_vouch
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+PG_ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_ON=0       # 1 when the server answered and the phase will run
+PG_STATUS=""  # why it is skipped, for the summary
+PG_DB=""      # the database this run created (dropped by pg_drop_db, also from cleanup)
+PG_URL=""
+
+psql_q() {  # URL psql-args...: quiet, unaligned, no psqlrc, stop on the first error
+    local url=$1; shift
+    PGCONNECT_TIMEOUT=5 psql "$url" -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+redact_url() { sed 's#://\([^:/@]*\):[^@]*@#://\1:****@#' <<<"$1"; }
+
+pg_url_with_db() {  # URL DB -> the same URL naming database DB
+    local url=$1 db=$2 query="" scheme rest
+    case "$url" in *"?"*) query="?${url#*\?}"; url=${url%%\?*} ;; esac
+    scheme=${url%%://*}
+    rest=${url#*://}
+    rest=${rest%%/*}
+    echo "$scheme://$rest/$db$query"
+}
+
+pg_probe() {  # sets PG_ON / PG_STATUS
+    local err
+    if [ "$NO_PG" = 1 ]; then PG_STATUS="skipped (--no-postgres)"; return 0; fi
+    if ! command -v psql >/dev/null; then
+        PG_STATUS="skipped (no psql; apt-get install postgresql-client)"; return 0
+    fi
+    if ! err=$(psql_q "$PG_ADMIN_URL" -c 'SELECT 1' 2>&1 >/dev/null); then
+        PG_STATUS="skipped ($(redact_url "$PG_ADMIN_URL") not reachable: $(head -1 <<<"$err"))"
+        return 0
+    fi
+    PG_ON=1
+    PG_STATUS="on"
+}
+
+# The server's version and the settings that decide what a commit costs (the server's own:
+# neither vouch nor this harness changes them).
+PG_SETTINGS="synchronous_commit fsync full_page_writes wal_sync_method commit_delay shared_buffers max_connections"
+pg_settings() {  # URL -> "name=value, ..."
+    psql_q "$1" -c "SELECT string_agg(n || '=' || current_setting(n), ', ' ORDER BY i)
+                    FROM unnest(string_to_array('$PG_SETTINGS', ' ')) WITH ORDINALITY AS s(n, i)"
+}
+pg_machine_info() {
+    local datadir disk
+    echo "- postgresql: $(psql_q "$PG_ADMIN_URL" -c 'SHOW server_version') at $(redact_url "$PG_ADMIN_URL")"
+    echo "- postgresql settings: $(pg_settings "$PG_ADMIN_URL")"
+    datadir=$(psql_q "$PG_ADMIN_URL" -c 'SHOW data_directory' 2>/dev/null || true)
+    if [ -n "$datadir" ] && disk=$(df -T "$datadir" 2>/dev/null | awk 'NR == 2 { print $1 " (" $2 ")" }') \
+        && [ -n "$disk" ]; then
+        echo "- postgresql disk: $disk, $datadir"
+    fi
+}
+
+pg_create_db() {  # -> sets PG_DB and PG_URL
+    PG_DB="vouch_bench_${RUN_TAG,,}_$$"
+    psql_q "$PG_ADMIN_URL" -c "CREATE DATABASE \"$PG_DB\""
+    PG_URL=$(pg_url_with_db "$PG_ADMIN_URL" "$PG_DB")
+}
+
+pg_drop_db() {  # drops this run's database, if any (vouch must be stopped or stopping)
+    [ -n "$PG_DB" ] || return 0
+    local db=$PG_DB
+    PG_DB=""
+    # WITH (FORCE) (PostgreSQL 13+) ends connections still open; older servers get a second try.
+    if psql_q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
+        || { sleep 1; psql_q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1; }; then
+        return 0
+    fi
+    echo "run.sh: could not drop the PostgreSQL database $db; drop it by hand" >&2
+}
+
+# CPU used by the PostgreSQL server for vouch: the backends of this run's database plus the
+# server's own processes (checkpointer, WAL writer, ...), which run for every database.
+pg_cpu_snapshot() {  # -> "pid jiffies" of every process named postgres
+    cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" { print $1, $14 + $15 }' || true
+}
+pg_cpu_since() {  # SNAPSHOT -> jiffies used since SNAPSHOT by the processes serving PG_DB
+    local before=$1 after pids
+    after=$(pg_cpu_snapshot)
+    pids=$(psql_q "$PG_ADMIN_URL" -c "SELECT pid FROM pg_stat_activity
+        WHERE (datname = '$PG_DB' OR datname IS NULL) AND pid <> pg_backend_pid()" 2>/dev/null || true)
+    awk -v before="$before" -v after="$after" -v pids="$pids" 'BEGIN {
+        n = split(before, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); b[f[1]] = f[2] }
+        n = split(after, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); a[f[1]] = f[2] }
+        n = split(pids, p, "\n"); s = 0
+        for (i = 1; i <= n; i++) if (p[i] in a) s += a[p[i]] - (p[i] in b ? b[p[i]] : 0)
+        print s + 0 }'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -266,15 +372,20 @@ proc_cpu() {  # pid -> utime + stime jiffies
 
 # run_wrk NAME PORT SERVER_PID CASE IDS_FILE -> raw output in $RUN_DIR/wrk-NAME.txt; prints
 # the parsed line and the CPU used meanwhile, in cores: the server, wrk, and everything else
-# on the machine (other people's work: the noise indicator).
+# on the machine (other people's work: the noise indicator), then the read syscalls per request
+# and disk MiB, and last the PostgreSQL server's cores (vouch on PostgreSQL; 0 otherwise, and
+# for the baseline), which are not counted as other load.
 run_wrk() {
     local name=$1 port=$2 spid=$3 case=$4 ids=${5:-} out="$RUN_DIR/wrk-$1.txt"
+    local pg0="" pg_jiffies=0 on_pg=0
+    [ "$DB_KIND" = pg ] && [ "$spid" = "$VOUCH_PID" ] && on_pg=1
     {
         echo "# $(date -u +%FT%TZ) loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "# wrk -t$THREADS -c$CONNS -d${DURATION}s --latency -s bench/wrk/case.lua http://127.0.0.1:$port  (BENCH_CASE=$case)"
     } >"$out"
     local busy0 srv0 busy1 srv1 t0 t1 wrk_cpu io0 io1 TIMEFORMAT='%U %S'
     io0=$(proc_io "$spid")
+    [ "$on_pg" = 1 ] && pg0=$(pg_cpu_snapshot)
     busy0=$(cpu_busy); srv0=$(proc_cpu "$spid"); t0=$(date +%s.%N)
     wrk_cpu=$( { time BENCH_CASE=$case BENCH_KEY=$KEY BENCH_IDS=$ids BENCH_THREADS=$THREADS \
         BENCH_POOL=$POOL BENCH_RUN="$RUN_TAG-$name" \
@@ -282,14 +393,18 @@ run_wrk() {
         "http://127.0.0.1:$port" >>"$out" 2>&1 || echo "wrk exited with $?" >>"$out"; } 2>&1 )
     busy1=$(cpu_busy); srv1=$(proc_cpu "$spid"); t1=$(date +%s.%N)
     io1=$(proc_io "$spid")
-    local cpu
+    [ "$on_pg" = 1 ] && pg_jiffies=$(pg_cpu_since "$pg0")
+    local cpu pg_cores
     cpu=$(awk -v b0="$busy0" -v b1="$busy1" -v s0="$srv0" -v s1="$srv1" -v w="$wrk_cpu" \
-        -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {
+        -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" -v pg="$pg_jiffies" 'BEGIN {
             split(w, u, " "); wall = t1 - t0
-            srv = (s1 - s0) / hz; wk = u[1] + u[2]; other = (b1 - b0) / hz - srv - wk
+            srv = (s1 - s0) / hz; wk = u[1] + u[2]; other = (b1 - b0 - pg) / hz - srv - wk
             if (other < 0) other = 0
-            printf "%.2f %.2f %.2f", srv / wall, wk / wall, other / wall }')
+            printf "%.2f %.2f %.2f %.2f", srv / wall, wk / wall, other / wall, pg / hz / wall }')
+    pg_cores=${cpu##* }
+    cpu=${cpu% *}
     echo "# cpu (cores): server wrk other = $cpu" >>"$out"
+    [ "$on_pg" = 1 ] && echo "# cpu (cores): postgresql (backends of $PG_DB and the server's own processes) = $pg_cores" >>"$out"
     local parsed io
     parsed=$(parse_wrk "$out")
     # read syscalls per request, and MiB the server really read from disk (page-cache misses)
@@ -297,13 +412,21 @@ run_wrk() {
         split(a, x, " "); split(b, y, " ")
         printf "%.1f %.0f", (n > 0 ? (y[1] - x[1]) / n : 0), (y[2] - x[2]) / 1048576 }')
     echo "# server io: read syscalls per request, disk MiB read = $io" >>"$out"
-    echo "$parsed $cpu $io"
+    echo "$parsed $cpu $io $pg_cores"
 }
 
 RESULTS=""   # $RUN_DIR/results.tsv
 ROUNDS=""    # $RUN_DIR/rounds.tsv (every round when --repeat > 1)
+DB_KIND=sqlite  # the db column: sqlite | pg
 record() {   # phase name server fields
     printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" | tr ' ' '\t' >>"$RESULTS"
+}
+# with_rss RUN_WRK_LINE RSS -> the fields of a results.tsv row after phase/case/server: run_wrk's
+# first 12, the RSS sample, the db, the PostgreSQL cores (run_wrk's last field)
+with_rss() {
+    local f
+    read -r -a f <<<"$1"
+    echo "${f[*]:0:12} $2 $DB_KIND ${f[12]:-0}"
 }
 
 # bench_case PHASE NAME CASE IDS_FILE: baseline then vouch, back to back (so both see the same
@@ -331,8 +454,8 @@ bench_case() {
         wait "$sampler" 2>/dev/null || true
         [ -n "$perf_pid" ] && profile_report "$name" "$perf_pid"
         rss=$(cat "$RUN_DIR/rss-$tag.txt" 2>/dev/null || echo 0)
-        v="$v ${rss:-0}"
-        b="$b 0"
+        v=$(with_rss "$v" "${rss:-0}")
+        b=$(with_rss "$b" 0)
         printf '%s\t%s\t%s\t%s\n' "$phase" "$name" baseline "$b" | tr ' ' '\t' >>"$ROUNDS"
         printf '%s\t%s\t%s\t%s\n' "$phase" "$name" vouch "$v" | tr ' ' '\t' >>"$ROUNDS"
         print_round "$tag" "$b" "$v"
@@ -353,11 +476,13 @@ bench_case() {
 }
 
 print_round() {  # tag baseline-line vouch-line
-    local tag=$1 b=$2 ratio
+    local tag=$1 b=$2 ratio cpu
     set -- $3
     ratio=$(awk -v a="$1" -v b="${b%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    cpu=$8
+    [ "${14}" = pg ] && cpu="$8+pg ${15}"
     printf '   %-16s vouch %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  cpu %s  | baseline %7.0f req/s | ratio %s | other load %s/%s cores' \
-        "$tag" "$1" "$2" "$3" "$8" "${b%% *}" "$ratio" "$(echo "$b" | cut -d' ' -f10)" "${10}"
+        "$tag" "$1" "$2" "$3" "$cpu" "${b%% *}" "$ratio" "$(echo "$b" | cut -d' ' -f10)" "${10}"
     [ "$5" != 0 ] && printf '   NON-2XX %s' "$5"
     [ "$6" != 0 ] && printf '   SOCKET-ERRORS %s' "$6"
     [ "$7" != 0 ] && printf '   ids-wrapped %s' "$7"
@@ -410,6 +535,7 @@ machine_info() {
 # Main
 
 ensure_tools
+pg_probe
 [ "$BUILD" = 1 ] && build
 for bin in "$VOUCH" "$BASELINE" "$LOADER"; do
     [ -x "$bin" ] || { echo "run.sh: $bin is missing (run without --no-build)" >&2; exit 1; }
@@ -424,20 +550,25 @@ VOUCH="$RUN_DIR/bin/vouch"
 ln -sfn "$(basename "$RUN_DIR")" "$BENCH/results/latest"
 RESULTS="$RUN_DIR/results.tsv"
 ROUNDS="$RUN_DIR/rounds.tsv"
-printf 'phase\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tids_wrapped\tserver_cores\twrk_cores\tother_cores\tread_syscalls_per_req\tdisk_read_mib\trss_kb\n' | tee "$ROUNDS" >"$RESULTS"
+printf 'phase\tcase\tserver\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tids_wrapped\tserver_cores\twrk_cores\tother_cores\tread_syscalls_per_req\tdisk_read_mib\trss_kb\tdb\tdb_server_cores\n' | tee "$ROUNDS" >"$RESULTS"
 : >"$RUN_DIR/errors.tsv"
 : >"$RUN_DIR/metrics.tsv"
 metric() { printf '%s\t%s\n' "$1" "$2" >>"$RUN_DIR/metrics.tsv"; }
-machine_info >"$RUN_DIR/machine.md"
+{
+    machine_info
+    if [ "$PG_ON" = 1 ]; then pg_machine_info; fi
+} >"$RUN_DIR/machine.md"
 {
     echo "COMMAND='bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}'"
     echo "DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS REPEAT=$REPEAT"
     echo "BULK=$BULK BULK_LABEL=$BULK_LABEL SEED=$SEED"
     echo "SELECTED='$SELECTED'"
+    echo "PG_STATUS='${PG_STATUS//\'/}'"
 } >"$RUN_DIR/params.env"
 
 log "run $RUN_DIR"
 note "cases: $SELECTED; ${DURATION}s per case, wrk -t$THREADS -c$CONNS; bulk $BULK_LABEL"
+[ "$PG_ON" = 1 ] || note "PostgreSQL phase: $PG_STATUS"
 sed 's/^/   /' "$RUN_DIR/machine.md"
 load1=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$load1" 'BEGIN { exit !(l > 0.5) }'; then
@@ -464,19 +595,19 @@ start_vouch "$SMALL_DB" "$RUN_DIR/vouch-small.log"
 note "vouch pid $VOUCH_PID on $SMALL_DB"
 
 # prepare_ids CASE -> the ids file a small-db case walks (fresh for every cancel round, so each
-# cancel hits a session still in requires_input).
+# cancel hits a session still in requires_input), from the database vouch serves now.
 prepare_ids() {
     local ids n
     case "$1" in
         retrieve|update)
-            ids="$RUN_DIR/ids-small.txt"
+            ids="$RUN_DIR/ids-small-$DB_KIND.txt"
             if [ ! -s "$ids" ]; then
-                n=$("$LOADER" ids --db "$SMALL_DB" --key "$KEY" --status requires_input --shuffle --out "$ids")
+                n=$("$LOADER" ids --db "$CURRENT_DB" --key "$KEY" --status requires_input --shuffle --out "$ids")
                 note "ids for retrieve/update: $n requires_input sessions" >&2
             fi ;;
         cancel)
-            ids="$RUN_DIR/ids-cancel.txt"
-            n=$("$LOADER" ids --db "$SMALL_DB" --key "$KEY" --status requires_input --out "$ids")
+            ids="$RUN_DIR/ids-cancel-$DB_KIND.txt"
+            n=$("$LOADER" ids --db "$CURRENT_DB" --key "$KEY" --status requires_input --out "$ids")
             note "ids for cancel: $n requires_input sessions (each canceled at most once unless wrapped)" >&2 ;;
         *) ids="" ;;
     esac
@@ -498,6 +629,51 @@ metric small_db_bytes "$s_bytes"
 note "small db after the run: $s_sessions sessions, $s_events events, $s_idem idempotency rows, $((s_bytes / 1048576)) MiB"
 digest_log "$RUN_DIR/vouch-small.log"
 [ "$KEEP_DB" = 1 ] || rm -f "$SMALL_DB" "$SMALL_DB-wal" "$SMALL_DB-shm"
+
+# --- Phase 1b: the same small database on PostgreSQL -----------------------------------------
+# Same binary, same seed (the loader writes the same sessions), same cases; the rows get
+# db=pg in results.tsv and "@pg" in their names.
+if [ "$PG_ON" = 1 ]; then
+    pg_create_db
+    CURRENT_DB="$PG_URL"
+    DB_KIND=pg
+    log "PostgreSQL: database $PG_DB, $SEED sessions loaded, then the cases add their own"
+    pg_before=$(pg_settings "$PG_URL")
+    migrate "$PG_URL"
+    if ! "$LOADER" load --db "$PG_URL" --key "$KEY" --count "$SEED" 2>"$RUN_DIR/loader-pg.log" | sed 's/^/   /'; then
+        tail -5 "$RUN_DIR/loader-pg.log" >&2
+        exit 1
+    fi
+    # Write the loaded pages out now, not under the cases (the counterpart of the sync above).
+    psql_q "$PG_URL" -c CHECKPOINT >/dev/null 2>&1 || note "(CHECKPOINT refused: needs superuser or pg_checkpoint)"
+    start_vouch "$PG_URL" "$RUN_DIR/vouch-pg.log"
+    note "vouch pid $VOUCH_PID on $(redact_url "$PG_URL")"
+    for c in $SELECTED; do
+        bench_case small "$c@pg" "$c" "@prepare"
+    done
+    metric pg_vmhwm_kb "$(proc_kb "$VOUCH_PID" VmHWM)"
+    metric pg_vmrss_end_kb "$(proc_kb "$VOUCH_PID" VmRSS)"
+    stop_vouch
+    read -r p_sessions p_events p_idem p_bytes < <("$LOADER" stats --db "$PG_URL")
+    metric pg_sessions "$p_sessions"
+    metric pg_events "$p_events"
+    metric pg_idempotency_rows "$p_idem"
+    metric pg_db_bytes "$p_bytes"
+    note "PostgreSQL db after the run: $p_sessions sessions, $p_events events, $p_idem idempotency rows, $((p_bytes / 1048576)) MiB (tables, indexes, TOAST)"
+    pg_after=$(pg_settings "$PG_URL")
+    if [ "$pg_before" != "$pg_after" ]; then
+        note "WARNING: PostgreSQL settings changed during the run: $pg_before -> $pg_after"
+        printf 'pg\tsettings\tPostgreSQL settings changed during the run: %s -> %s\n' "$pg_before" "$pg_after" >>"$RUN_DIR/errors.tsv"
+    fi
+    digest_log "$RUN_DIR/vouch-pg.log"
+    if [ "$KEEP_DB" = 1 ]; then
+        note "kept the PostgreSQL database: $(redact_url "$PG_URL") (--keep-db; DROP DATABASE it when done)"
+        PG_DB=""
+    else
+        pg_drop_db
+    fi
+    DB_KIND=sqlite
+fi
 
 # --- Phase 2: the bulk database --------------------------------------------------------------
 if [ "$SKIP_BULK" = 0 ]; then

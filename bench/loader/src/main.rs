@@ -1,10 +1,10 @@
 //! `vouch-bench-loader`: the helper binary of `bench/run.sh`.
 //!
 //! ```text
-//! vouch-bench-loader load    --db PATH --key KEY --count N [--cref-every 100] [--cancel-every 10]
+//! vouch-bench-loader load    --db PATH|URL --key KEY --count N [--cref-every 100] [--cancel-every 10]
 //!                            [--span-days 365] [--event-retention-days 30] [--batch 50000] [--seed 42]
-//! vouch-bench-loader ids     --db PATH --key KEY [--status S] [--limit N] [--shuffle] --out FILE
-//! vouch-bench-loader stats   --db PATH
+//! vouch-bench-loader ids     --db PATH|URL --key KEY [--status S] [--limit N] [--shuffle] --out FILE
+//! vouch-bench-loader stats   --db PATH|URL
 //! vouch-bench-loader startup --runs N --url http://HOST:PORT/healthz -- CMD [ARGS...]
 //! ```
 //!
@@ -21,6 +21,13 @@
 //! matches about ten sessions whatever N is.
 //! Sessions left in `requires_input` carry links minted at load time (as a retrieve would leave
 //! them), with their `page_links` rows, so the benchmark's retrieve is the read it means to be.
+//!
+//! `--db` is a SQLite file or a `postgres://` URL of a database vouch has migrated. The same
+//! seed gives the same sessions on both. SQLite is loaded in bulk mode (no journal, no fsync;
+//! WAL restored at the end); PostgreSQL with ordinary transactions of `--batch` (default 5,000)
+//! sessions, multi-row `INSERT … SELECT FROM unnest(…)` into the same columns, then
+//! `VACUUM (ANALYZE)` of the loaded tables (the state autovacuum would soon reach; the server's
+//! settings are left alone).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -36,6 +43,9 @@ use sha2::{Digest, Sha256};
 use vouch_domain::event::{Event, RequestInfo};
 use vouch_domain::session::{Account, Session, SessionType, WireEnum};
 use vouch_domain::transition::{self, Command as DomainCommand, Ctx, MetadataPatch, NewSession};
+
+/// The PostgreSQL side of `load`, `ids` and `stats`.
+mod pg;
 
 type Res<T> = Result<T, String>;
 
@@ -113,45 +123,156 @@ fn sql(e: rusqlite::Error) -> String {
     e.to_string()
 }
 
+/// Where `--db` points: a SQLite file, or a `postgres://` URL (a database vouch has migrated).
+enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+fn db_arg(o: &Opts) -> Res<Db> {
+    let db = o.req("db")?;
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Ok(Db::Postgres(db.to_owned()))
+    } else {
+        Ok(Db::Sqlite(PathBuf::from(db)))
+    }
+}
+
+/// Where `load` writes its rows: one transaction per batch, rows exactly as vouch's store
+/// writes them (same tables, same columns).
+trait Sink {
+    fn begin(&mut self) -> Res<()>;
+    fn session(&mut self, s: &Session, version: i64) -> Res<()>;
+    fn link(&mut self, token: &str, account: &str, session_id: &str) -> Res<()>;
+    fn event(&mut self, e: &Event, data: String) -> Res<()>;
+    fn commit(&mut self) -> Res<()>;
+    /// After the last batch.
+    fn finish(&mut self) -> Res<()>;
+}
+
+/// SQLite in bulk mode: no journal, no fsync, a big page cache; WAL (what vouch uses) is
+/// restored at the end. Safe because nothing else has the file open while we load.
+struct SqliteSink(Connection);
+
+impl SqliteSink {
+    fn open(db: &PathBuf) -> Res<SqliteSink> {
+        if !db.exists() {
+            return Err(format!(
+                "{} does not exist: start vouch on it once so it is migrated",
+                db.display()
+            ));
+        }
+        let conn = Connection::open(db).map_err(sql)?;
+        let migrated: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        if !migrated {
+            return Err("no sessions table: start vouch on the database once first".into());
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE;
+             PRAGMA journal_mode = OFF;
+             PRAGMA synchronous = OFF;
+             PRAGMA locking_mode = EXCLUSIVE;
+             PRAGMA cache_size = -1048576;",
+        )
+        .map_err(sql)?;
+        Ok(SqliteSink(conn))
+    }
+}
+
+impl Sink for SqliteSink {
+    fn begin(&mut self) -> Res<()> {
+        self.0.execute_batch("BEGIN").map_err(sql)
+    }
+    fn session(&mut self, s: &Session, version: i64) -> Res<()> {
+        let data = serde_json::to_string(s).map_err(|e| e.to_string())?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO sessions (id, account, created, status, client_reference_id,
+                     related_customer, related_customer_account, redaction_due_ms, due_ms, version, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(sql)?
+            .execute(params![
+                s.id.as_str(),
+                s.account,
+                s.created,
+                s.status.as_str(),
+                s.client_reference_id,
+                s.related_customer,
+                s.related_customer_account,
+                s.redaction_due_ms,
+                s.next_due_ms(),
+                version,
+                data
+            ])
+            .map_err(sql)?;
+        Ok(())
+    }
+    fn link(&mut self, token: &str, account: &str, session_id: &str) -> Res<()> {
+        self.0
+            .prepare_cached("INSERT INTO page_links (token, account, session_id) VALUES (?1, ?2, ?3)")
+            .map_err(sql)?
+            .execute(params![token, account, session_id])
+            .map_err(sql)?;
+        Ok(())
+    }
+    fn event(&mut self, e: &Event, data: String) -> Res<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO events (id, account, created, type, session_id, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(sql)?
+            .execute(params![
+                e.id.as_str(),
+                e.account,
+                e.created,
+                e.kind.as_str(),
+                e.session.id.as_str(),
+                data
+            ])
+            .map_err(sql)?;
+        Ok(())
+    }
+    fn commit(&mut self) -> Res<()> {
+        self.0.execute_batch("COMMIT").map_err(sql)
+    }
+    fn finish(&mut self) -> Res<()> {
+        self.0
+            .execute_batch(
+                "PRAGMA locking_mode = NORMAL;
+                 PRAGMA journal_mode = WAL;",
+            )
+            .map_err(sql)?;
+        // Leaving exclusive mode takes effect at the next access; make sure the lock is dropped.
+        self.0
+            .query_row("SELECT count(*) FROM settings", [], |_| Ok(()))
+            .map_err(sql)
+    }
+}
+
 fn load(o: &Opts) -> Res<()> {
-    let db = PathBuf::from(o.req("db")?);
+    let db = db_arg(o)?;
     let account = account_for(o.req("key")?);
     let count = o.num("count", 1_000_000)?;
     let cref_every = o.num("cref-every", 100)?.max(1);
     let cancel_every = o.num("cancel-every", 10)?;
     let span_ms = o.num("span-days", 365)? as i64 * 86_400_000;
     let retention_ms = o.num("event-retention-days", 30)? as i64 * 86_400_000;
-    let batch = o.num("batch", 50_000)?.max(1);
+    let default_batch = if matches!(db, Db::Postgres(_)) { 5_000 } else { 50_000 };
+    let batch = o.num("batch", default_batch)?.max(1);
     let seed = o.num("seed", 42)?;
     let pool = (count / 1000).max(1);
-    if !db.exists() {
-        return Err(format!(
-            "{} does not exist: start vouch on it once so it is migrated",
-            db.display()
-        ));
-    }
-
-    let mut conn = Connection::open(&db).map_err(sql)?;
-    let migrated: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions')",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql)?;
-    if !migrated {
-        return Err("no sessions table: start vouch on the database once first".into());
-    }
-    // Bulk mode: no journal, no fsync, a big page cache; WAL (what vouch uses) is restored
-    // at the end. Safe because nothing else has the file open while we load.
-    conn.execute_batch(
-        "PRAGMA journal_mode = DELETE;
-         PRAGMA journal_mode = OFF;
-         PRAGMA synchronous = OFF;
-         PRAGMA locking_mode = EXCLUSIVE;
-         PRAGMA cache_size = -1048576;",
-    )
-    .map_err(sql)?;
+    let mut sink: Box<dyn Sink> = match &db {
+        Db::Sqlite(path) => Box::new(SqliteSink::open(path)?),
+        Db::Postgres(url) => Box::new(pg::PgSink::open(url)?),
+    };
 
     let mut rng = StdRng::seed_from_u64(seed);
     let load_now_ms = now_ms();
@@ -163,90 +284,59 @@ fn load(o: &Opts) -> Res<()> {
     let mut events: u64 = 0;
     while done < count {
         let n = batch.min(count - done);
-        let tx = conn.transaction().map_err(sql)?;
-        {
-            let mut ins_session = tx
-                .prepare_cached(
-                    "INSERT INTO sessions (id, account, created, status, client_reference_id,
-                         related_customer, related_customer_account, redaction_due_ms, due_ms, version, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
-                .map_err(sql)?;
-            let mut ins_link = tx
-                .prepare_cached(
-                    "INSERT INTO page_links (token, account, session_id) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(sql)?;
-            let mut ins_event = tx
-                .prepare_cached(
-                    "INSERT INTO events (id, account, created, type, session_id, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(sql)?;
-            for i in done..done + n {
-                let t_ms = start_ms + ((span_ms as i128 * i as i128) / count as i128) as i64;
-                let client_reference_id =
-                    (i % cref_every == 0).then(|| format!("user_{}", (i / cref_every) % pool));
-                let new = NewSession {
-                    kind: Some(SessionType::Document),
-                    client_reference_id,
-                    metadata: Some(MetadataPatch::Set(vec![(
-                        "k".to_owned(),
-                        Some(format!("v{i}")),
-                    )])),
-                    ..NewSession::default()
-                };
-                let mut ctx = Ctx {
-                    now_ms: t_ms,
-                    request: RequestInfo {
-                        id: Some(format!("req_bulk{i:010}")),
-                        idempotency_key: None,
-                    },
-                    rng: &mut rng,
-                };
-                let (mut session, created_event) =
-                    transition::create(&account, new, &mut ctx).map_err(|e| format!("{e:?}"))?;
-                let mut evs: Vec<Event> = vec![created_event];
-                // Version 2: every session went through one change after its creation.
-                let version = 2;
-                if cancel_every > 0 && i % cancel_every == cancel_every - 1 {
-                    ctx.now_ms = t_ms + 30_000;
-                    let outcome = transition::transition(session, DomainCommand::Cancel, &mut ctx)
-                        .map_err(|e| format!("{e:?}"))?;
-                    session = outcome.session;
-                    evs.extend(outcome.events);
-                } else {
-                    // The state a retrieve leaves behind: links minted now, so `retrieve` in
-                    // the benchmark measures the read path (a retrieve of a session whose
-                    // links expired mints fresh ones: a write, once per 24 h per session).
-                    ctx.now_ms = load_now_ms;
-                    session = transition::transition(session, DomainCommand::RefreshSecrets, &mut ctx)
-                        .map_err(|e| format!("{e:?}"))?
-                        .session;
-                }
-                insert(&mut ins_session, &session, version)?;
-                if let Some(token) = &session.url_token {
-                    ins_link
-                        .execute(params![token, session.account, session.id.as_str()])
-                        .map_err(sql)?;
-                }
-                for e in evs.iter().filter(|e| e.created >= events_from_s) {
-                    let data = serde_json::to_string(e).map_err(|e| e.to_string())?;
-                    ins_event
-                        .execute(params![
-                            e.id.as_str(),
-                            e.account,
-                            e.created,
-                            e.kind.as_str(),
-                            e.session.id.as_str(),
-                            data
-                        ])
-                        .map_err(sql)?;
-                    events += 1;
-                }
+        sink.begin()?;
+        for i in done..done + n {
+            let t_ms = start_ms + ((span_ms as i128 * i as i128) / count as i128) as i64;
+            let client_reference_id =
+                (i % cref_every == 0).then(|| format!("user_{}", (i / cref_every) % pool));
+            let new = NewSession {
+                kind: Some(SessionType::Document),
+                client_reference_id,
+                metadata: Some(MetadataPatch::Set(vec![(
+                    "k".to_owned(),
+                    Some(format!("v{i}")),
+                )])),
+                ..NewSession::default()
+            };
+            let mut ctx = Ctx {
+                now_ms: t_ms,
+                request: RequestInfo {
+                    id: Some(format!("req_bulk{i:010}")),
+                    idempotency_key: None,
+                },
+                rng: &mut rng,
+            };
+            let (mut session, created_event) =
+                transition::create(&account, new, &mut ctx).map_err(|e| format!("{e:?}"))?;
+            let mut evs: Vec<Event> = vec![created_event];
+            // Version 2: every session went through one change after its creation.
+            let version = 2;
+            if cancel_every > 0 && i % cancel_every == cancel_every - 1 {
+                ctx.now_ms = t_ms + 30_000;
+                let outcome = transition::transition(session, DomainCommand::Cancel, &mut ctx)
+                    .map_err(|e| format!("{e:?}"))?;
+                session = outcome.session;
+                evs.extend(outcome.events);
+            } else {
+                // The state a retrieve leaves behind: links minted now, so `retrieve` in
+                // the benchmark measures the read path (a retrieve of a session whose
+                // links expired mints fresh ones: a write, once per 24 h per session).
+                ctx.now_ms = load_now_ms;
+                session = transition::transition(session, DomainCommand::RefreshSecrets, &mut ctx)
+                    .map_err(|e| format!("{e:?}"))?
+                    .session;
+            }
+            sink.session(&session, version)?;
+            if let Some(token) = &session.url_token {
+                sink.link(token, &session.account, session.id.as_str())?;
+            }
+            for e in evs.iter().filter(|e| e.created >= events_from_s) {
+                let data = serde_json::to_string(e).map_err(|e| e.to_string())?;
+                sink.event(e, data)?;
+                events += 1;
             }
         }
-        tx.commit().map_err(sql)?;
+        sink.commit()?;
         done += n;
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -254,15 +344,8 @@ fn load(o: &Opts) -> Res<()> {
             done as f64 / secs
         );
     }
-    conn.execute_batch(
-        "PRAGMA locking_mode = NORMAL;
-         PRAGMA journal_mode = WAL;",
-    )
-    .map_err(sql)?;
-    // Leaving exclusive mode takes effect at the next access; make sure the lock is dropped.
-    conn.query_row("SELECT count(*) FROM settings", [], |_| Ok(()))
-        .map_err(sql)?;
-    drop(conn);
+    sink.finish()?;
+    drop(sink);
     println!(
         "loaded {count} sessions and {events} events (none older than the event retention) in {:.1} s (client_reference_id pool {pool})",
         started.elapsed().as_secs_f64()
@@ -270,50 +353,34 @@ fn load(o: &Opts) -> Res<()> {
     Ok(())
 }
 
-fn insert(stmt: &mut rusqlite::CachedStatement<'_>, s: &Session, version: i64) -> Res<()> {
-    let data = serde_json::to_string(s).map_err(|e| e.to_string())?;
-    stmt.execute(params![
-        s.id.as_str(),
-        s.account,
-        s.created,
-        s.status.as_str(),
-        s.client_reference_id,
-        s.related_customer,
-        s.related_customer_account,
-        s.redaction_due_ms,
-        s.next_due_ms(),
-        version,
-        data
-    ])
-    .map_err(sql)?;
-    Ok(())
-}
-
 /// Writes session ids, one a line (newest first, or shuffled).
 fn ids(o: &Opts) -> Res<()> {
-    let db = o.req("db")?;
     let account = account_for(o.req("key")?);
     let out = o.req("out")?;
     let limit = o.num("limit", u64::MAX >> 1)?;
-    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sql)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
-    let mut ids: Vec<String> = {
-        let (q, status) = match o.get("status") {
-            Some(s) => (
-                "SELECT id FROM sessions WHERE account = ?1 AND status = ?2 ORDER BY created DESC, seq DESC",
-                s.to_owned(),
-            ),
-            None => (
-                "SELECT id FROM sessions WHERE account = ?1 AND ?2 = ?2 ORDER BY created DESC, seq DESC",
-                String::new(),
-            ),
-        };
-        let mut stmt = conn.prepare(q).map_err(sql)?;
-        let rows = stmt
-            .query_map(params![account.id, status], |r| r.get::<_, String>(0))
-            .map_err(sql)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+    let status = o.get("status");
+    let mut ids: Vec<String> = match db_arg(o)? {
+        Db::Sqlite(path) => {
+            let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(sql)?;
+            conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+            let (q, status) = match status {
+                Some(s) => (
+                    "SELECT id FROM sessions WHERE account = ?1 AND status = ?2 ORDER BY created DESC, seq DESC",
+                    s.to_owned(),
+                ),
+                None => (
+                    "SELECT id FROM sessions WHERE account = ?1 AND ?2 = ?2 ORDER BY created DESC, seq DESC",
+                    String::new(),
+                ),
+            };
+            let mut stmt = conn.prepare(q).map_err(sql)?;
+            let rows = stmt
+                .query_map(params![account.id, status], |r| r.get::<_, String>(0))
+                .map_err(sql)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+        }
+        Db::Postgres(url) => pg::ids(&url, &account.id, status)?,
     };
     if o.has("shuffle") {
         ids.shuffle(&mut StdRng::seed_from_u64(7));
@@ -328,18 +395,29 @@ fn ids(o: &Opts) -> Res<()> {
     Ok(())
 }
 
-/// `sessions events idempotency` row counts, one line.
+const STATS_TABLES: [&str; 3] = ["sessions", "events", "idempotency"];
+
+/// `sessions events idempotency` row counts, one line; for PostgreSQL a fourth field, the
+/// bytes of vouch's tables with their indexes and TOAST.
 fn stats(o: &Opts) -> Res<()> {
-    let conn = Connection::open_with_flags(o.req("db")?, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sql)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
-    let mut out = Vec::new();
-    for table in ["sessions", "events", "idempotency"] {
-        let n: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap_or(-1);
-        out.push(n.to_string());
-    }
+    let out = match db_arg(o)? {
+        Db::Sqlite(path) => {
+            let conn =
+                Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(sql)?;
+            conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+            let mut out = Vec::new();
+            for table in STATS_TABLES {
+                let n: i64 = conn
+                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                    .unwrap_or(-1);
+                out.push(n);
+            }
+            out
+        }
+        Db::Postgres(url) => pg::stats(&url)?,
+    };
+    let out: Vec<String> = out.iter().map(i64::to_string).collect();
     println!("{}", out.join(" "));
     Ok(())
 }
