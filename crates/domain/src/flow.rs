@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::Verdict;
 use crate::event::EventType;
-use crate::ids::{random_alnum, ReportId, SessionId};
+use crate::ids::{random_alnum, time_sorted_alnum, ReportId, SessionId};
 use crate::outputs::{TestPerson, VerifiedOutputs, VerifiedPerson};
 use crate::report::{last_error, Report};
 use crate::session::{ErrorCode, Session, Status};
@@ -149,7 +149,12 @@ pub(crate) fn mint_secrets(session: &mut Session, ctx: &mut Ctx<'_>) {
         session.id,
         random_alnum(&mut ctx.rng, 24)
     ));
-    session.url_token = Some(format!("{mode}_{}", random_alnum(&mut ctx.rng, 40)));
+    // 40 characters: the time (so the store's index of links grows at its end) and 34
+    // random ones (about 200 bits: as unguessable as before).
+    session.url_token = Some(format!(
+        "{mode}_{}",
+        time_sorted_alnum(ctx.now_ms.div_euclid(1000), &mut ctx.rng, 40)
+    ));
     session.secrets_minted_ms = ctx.now_ms;
     session.url_used = false;
 }

@@ -294,6 +294,9 @@ impl SqliteStore {
 /// A connection with vouch's settings. Each keeps its own page cache of 8 MiB (SQLite's
 /// default is 2 MiB): the writer plus the few readers that run at once stay well inside the
 /// memory budget (docs/benchmarks.md), and hot index pages stop being re-read from the OS.
+/// Temporary storage in memory: each write job runs in a savepoint, whose statement journal
+/// (the pages it first touched, so a failed job can roll back alone) otherwise goes to a
+/// temporary file, two write syscalls per page per job. Nothing durable lives there.
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(unavailable)?;
     conn.execute_batch(
@@ -301,7 +304,8 @@ fn open_connection(path: &Path) -> Result<Connection> {
          PRAGMA busy_timeout = 5000;
          PRAGMA secure_delete = ON;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -8192;",
+         PRAGMA cache_size = -8192;
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(unavailable)?;
     conn.set_prepared_statement_cache_capacity(64);
