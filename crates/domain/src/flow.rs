@@ -266,7 +266,7 @@ fn finish(
     evidence: &Evidence,
     ctx: &mut Ctx<'_>,
 ) -> Outcome {
-    let report_id = ReportId::generate(ctx.now(), &mut ctx.rng);
+    let report_id = ReportId::generate_ms(ctx.now_ms, &mut ctx.rng);
     let (mut report, kind) = match outcome {
         AttemptOutcome::Verified { person } => {
             let report = Report::verified(&session, report_id, ctx.now(), &person);

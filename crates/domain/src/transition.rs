@@ -32,7 +32,7 @@ impl Ctx<'_> {
 
     pub(crate) fn event(&mut self, kind: EventType, session: &Session) -> Event {
         Event {
-            id: EventId::generate(self.now(), &mut self.rng),
+            id: EventId::generate_ms(self.now_ms, &mut self.rng),
             account: session.account.clone(),
             livemode: session.livemode,
             created: self.now(),
@@ -208,7 +208,7 @@ pub fn create(
     ctx: &mut Ctx<'_>,
 ) -> Result<(Session, Event), DomainError> {
     let now = ctx.now();
-    let id = SessionId::generate(now, &mut ctx.rng);
+    let id = SessionId::generate_ms(ctx.now_ms, &mut ctx.rng);
     let mut session = Session {
         client_secret: None,
         url_token: None,
