@@ -132,6 +132,7 @@ pub struct SessionUpdate {
     pub provided_details: Patch<ProvidedDetailsPatch>,
 }
 
+#[derive(Debug, Clone)]
 pub enum Command {
     Update(SessionUpdate),
     Cancel,

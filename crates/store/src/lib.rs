@@ -94,7 +94,9 @@ pub struct Page<T> {
 /// A session change, computed from the session as it is inside the store's transaction
 /// (normally `vouch_domain::transition::transition`). The store commits its outcome — the new
 /// state, its events, its report, and the erasure of copies when `redacted_now` — together.
-pub type Change = Box<dyn FnOnce(Session) -> std::result::Result<Outcome, DomainError> + Send>;
+/// A store may call it more than once (SQLite re-runs a group commit's jobs when one of them
+/// fails); only the outcome of the call whose transaction commits counts.
+pub type Change = Box<dyn Fn(Session) -> std::result::Result<Outcome, DomainError> + Send>;
 
 /// An uploaded file (a File object, `file_…`) with its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -92,8 +92,8 @@ impl JobStore for SqliteStore {
                 .optional()
                 .map_err(unavailable)?;
             Ok(got.map(|lease_until_ms| HeldJob {
-                kind,
-                owner,
+                kind: kind.clone(),
+                owner: owner.clone(),
                 lease_until_ms,
             }))
         })

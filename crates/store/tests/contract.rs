@@ -140,7 +140,7 @@ fn change_at(cmd: Command, now_ms: i64) -> vouch_store::Change {
             request: RequestInfo::default(),
             rng: &mut rng,
         };
-        transition::transition(session, cmd, &mut ctx)
+        transition::transition(session, cmd.clone(), &mut ctx)
     })
 }
 

@@ -98,10 +98,10 @@ pub async fn mutate(
         let mut rng = StdRng::from_entropy();
         let mut ctx = Ctx {
             now_ms,
-            request,
+            request: request.clone(),
             rng: &mut rng,
         };
-        transition::transition(session, command, &mut ctx)
+        transition::transition(session, command.clone(), &mut ctx)
     });
     match state.store.modify_session(account, id, change).await? {
         None => Err(ApiError::NoSuch {

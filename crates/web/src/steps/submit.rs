@@ -159,7 +159,7 @@ pub(super) async fn submit_attempt(
             request: RequestInfo::default(),
             rng: &mut rng,
         };
-        transition::transition(s, command, &mut ctx)
+        transition::transition(s, command.clone(), &mut ctx)
     });
     let result = web
         .app
