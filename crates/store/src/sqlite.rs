@@ -483,21 +483,29 @@ fn record_page_link(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result
     Ok(())
 }
 
-/// Commits a transition's outcome inside the caller's transaction.
-fn write_outcome(tx: &rusqlite::Transaction<'_>, outcome: &Outcome) -> Result<()> {
+/// Commits a transition's outcome inside the caller's transaction, to the session row `seq`
+/// whose hosted-page token was `old_token` (already in `page_links`: every token is recorded
+/// when it is minted, so an unchanged one needs no second lookup of that index).
+fn write_outcome(
+    tx: &rusqlite::Transaction<'_>,
+    seq: i64,
+    old_token: Option<&str>,
+    outcome: &Outcome,
+) -> Result<()> {
     let session = &outcome.session;
-    record_page_link(tx, session)?;
+    if session.url_token.as_deref() != old_token {
+        record_page_link(tx, session)?;
+    }
     tx.prepare_cached(
         "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3, version = version + 1
-         WHERE id = ?4 AND account = ?5",
+         WHERE seq = ?4",
     )
     .map_err(unavailable)?
     .execute(params![
         session.status.as_str(),
         session.next_due_ms(),
         to_json(session)?,
-        session.id.as_str(),
-        session.account,
+        seq,
     ])
     .map_err(unavailable)?;
     if let Some(r) = &outcome.report {
@@ -594,21 +602,23 @@ impl Store for SqliteStore {
         let (account, id) = (account.to_owned(), id.as_str().to_owned());
         // The single writer connection is the lock: nothing else writes until this commits.
         self.write(move |tx| {
-            let row: Option<String> = tx
-                .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
+            let row: Option<(i64, Result<Session>)> = tx
+                .prepare_cached("SELECT data, seq FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id, account], |r| r.get(0))
+                .query_row(params![id, account], |r| Ok((r.get(1)?, decode_column(r))))
                 .optional()
                 .map_err(unavailable)?;
-            let Some(data) = row else {
+            let Some((seq, session)) = row else {
                 return Ok(None);
             };
-            let outcome = match change(from_json(&data)?) {
+            let session = session?;
+            let old_token = session.url_token.clone();
+            let outcome = match change(session) {
                 Ok(outcome) => outcome,
                 Err(e) => return Ok(Some(Err(e))),
             };
             if !outcome.unchanged {
-                write_outcome(tx, &outcome)?;
+                write_outcome(tx, seq, old_token.as_deref(), &outcome)?;
             }
             Ok(Some(Ok(outcome)))
         })
