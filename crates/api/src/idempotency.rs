@@ -145,7 +145,7 @@ async fn redacted_body(
         .await?
         .ok_or_else(|| ApiError::Internal(format!("replay: session {id} is gone")))?;
     let shown = crate::handlers::render_session(state, &session, &expand).await?;
-    String::from_utf8(shown.0).map_err(|e| ApiError::Internal(e.to_string()))
+    String::from_utf8(shown.0.to_vec()).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Method, path and parameters; the order of the parameters does not matter.

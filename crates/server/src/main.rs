@@ -109,8 +109,8 @@ fn run(args: ServeArgs, task: impl FnOnce(Config) -> Task) -> std::process::Exit
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
     Ok(match &config.database {
         Database::Sqlite(path) => {
-            let path = path.clone();
-            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+            let (path, cache) = (path.clone(), config.session_cache_bytes);
+            let opened = tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, cache))
                 .await
                 .map_err(|e| e.to_string())?;
             Arc::new(opened.map_err(|e| format!("database: {e}"))?)

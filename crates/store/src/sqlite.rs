@@ -13,9 +13,10 @@ use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
+use crate::session_cache::SessionCache;
 use crate::{
-    Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
-    SessionFilter, Store, StoreError, StoredFile,
+    lock, Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
+    SessionEntry, SessionFilter, Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -78,6 +79,8 @@ struct Inner {
     /// The writer thread's queue (group commit; see `writer_loop`).
     writer: std::sync::mpsc::Sender<WriterCommand>,
     readers: Mutex<Vec<Connection>>,
+    /// Decoded sessions, checked against each row's version on every read.
+    sessions: SessionCache,
 }
 
 /// Most write jobs committed together in one transaction.
@@ -197,15 +200,15 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave a connection half-way through a transaction
-    // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs the embedded migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, crate::DEFAULT_SESSION_CACHE_BYTES)
+    }
+
+    /// [`SqliteStore::open`] with a cache of decoded sessions of at most `cache_bytes`
+    /// (0: none).
+    pub fn open_with(path: &Path, cache_bytes: usize) -> Result<SqliteStore> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(unavailable)?;
@@ -226,6 +229,7 @@ impl SqliteStore {
                 path: path.to_owned(),
                 writer: queue,
                 readers: Mutex::new(Vec::new()),
+                sessions: SessionCache::new(cache_bytes),
             }),
         })
     }
@@ -346,10 +350,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(unavailable)
 }
 
-/// The JSON object in the row's first column, decoded from SQLite's buffer (no copy).
-fn decode_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>) -> Result<T> {
+/// The JSON object in the row's column `index`, decoded from SQLite's buffer (no copy).
+fn decode_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> Result<T> {
     let text = row
-        .get_ref(0)
+        .get_ref(index)
         .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
         .map_err(unavailable)?;
     from_json(text)
@@ -541,10 +548,25 @@ impl Store for SqliteStore {
     }
 
     async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
+        Ok(self
+            .get_session_entry(account, id)
+            .await?
+            .map(|e| e.session.clone()))
+    }
+
+    async fn get_session_entry(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<Arc<SessionEntry>>> {
+        let cache = &self.inner.sessions;
         self.read_now(|c| {
-            c.prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
+            c.prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
+                .query_row(params![id.as_str(), account], |r| {
+                    let len = r.get_ref(1)?.as_bytes().map_or(0, <[u8]>::len);
+                    Ok(cache.entry(r.get(0)?, id.as_str(), len, || decode_column(r, 1)))
+                })
                 .optional()
                 .map_err(unavailable)?
                 .transpose()
@@ -588,9 +610,46 @@ impl Store for SqliteStore {
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>> {
+        let page = self
+            .list_session_entries(account, filter, cursor, limit)
+            .await?;
+        Ok(Page {
+            items: page.items.iter().map(|e| e.session.clone()).collect(),
+            has_more: page.has_more,
+        })
+    }
+
+    async fn list_session_entries(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<Arc<SessionEntry>>> {
         let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
+        let cache = &self.inner.sessions;
+        let read = |r: &rusqlite::Row<'_>| {
+            let version = r.get(0).map_err(unavailable)?;
+            let id = r
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                .map_err(unavailable)?;
+            let len = r
+                .get_ref(2)
+                .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
+            cache.entry(version, id, len, || decode_column(r, 2))
+        };
+        self.read_now(|c| {
+            list_page(
+                c,
+                &spec,
+                ("version, id, data", read),
+                account,
+                cursor,
+                limit,
+            )
+        })
     }
 
     async fn list_reports(
@@ -602,14 +661,15 @@ impl Store for SqliteStore {
     ) -> Result<Page<Report>> {
         let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
+        let read = |r: &rusqlite::Row<'_>| decode_column(r, 0);
+        self.read_now(|c| list_page(c, &spec, ("data", read), account, cursor, limit))
     }
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
         self.read_now(|c| {
             c.prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
+                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r, 0)))
                 .optional()
                 .map_err(unavailable)?
                 .transpose()
@@ -844,9 +904,10 @@ fn sql_value(arg: Arg) -> rusqlite::types::Value {
 }
 
 /// One page of any listable table; `cursor` is (object id, ascending).
-fn list_page<T: serde::de::DeserializeOwned>(
+fn list_page<T>(
     c: &Connection,
     spec: &ListSpec,
+    (columns, mut read): (&str, impl FnMut(&rusqlite::Row<'_>) -> Result<T>),
     account: &str,
     cursor: Option<(String, bool)>,
     limit: usize,
@@ -869,14 +930,14 @@ fn list_page<T: serde::de::DeserializeOwned>(
         }
     };
     let ascending = position.as_ref().is_some_and(|p| p.ascending);
-    let (sql, args) = list_query(spec, account, position.as_ref(), limit);
+    let (sql, args) = list_query(spec, columns, account, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args.into_iter().map(sql_value)))
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(limit + 1);
     while let Some(row) = rows.next().map_err(unavailable)? {
-        items.push(decode_column(row)?);
+        items.push(read(row)?);
     }
     let has_more = items.len() > limit;
     items.truncate(limit);
@@ -972,7 +1033,12 @@ mod tests {
             .chain(reports.iter().map(ReportFilter::spec));
         for spec in specs {
             for position in &positions {
-                let (sql, args) = list_query(&spec, "acct", position.as_ref(), 10);
+                // The columns the store reads from each table.
+                let columns = match spec.table {
+                    "sessions" => "version, id, data",
+                    _ => "data",
+                };
+                let (sql, args) = list_query(&spec, columns, "acct", position.as_ref(), 10);
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                 let args = args.into_iter().map(sql_value);
                 let plan: Vec<String> = stmt
