@@ -76,17 +76,14 @@ pub async fn api_layer(State(state): State<AppState>, mut req: Request, next: Ne
             .unwrap_or(HeaderValue::from_static("2026-09-30.endive"))
     });
     headers.insert("stripe-version", version);
-    crate::access_log::record(
-        state.config.access_log,
-        &crate::access_log::RequestLine {
-            at: crate::access_log::wall_clock(),
-            method: method.as_str(),
-            path: &path,
-            status: resp.status().as_u16(),
-            latency_us: started.elapsed().as_micros(),
-            request_id: &request_id,
-        },
-    );
+    state.access_log.record(&crate::access_log::RequestLine {
+        at: crate::access_log::wall_clock(),
+        method: method.as_str(),
+        path: &path,
+        status: resp.status().as_u16(),
+        latency_us: started.elapsed().as_micros(),
+        request_id: &request_id,
+    });
     resp
 }
 
