@@ -35,6 +35,10 @@ mod file_views;
 #[path = "sqlite_jobs.rs"]
 mod jobs;
 
+/// Whether this process is alone on the file.
+#[path = "sqlite_share.rs"]
+mod share;
+
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -79,8 +83,10 @@ struct Inner {
     /// The writer thread's queue (group commit; see `writer_loop`).
     writer: std::sync::mpsc::Sender<WriterCommand>,
     readers: Mutex<Vec<Connection>>,
-    /// Decoded sessions, checked against each row's version on every read.
-    sessions: SessionCache,
+    /// Decoded sessions (see `session_cache.rs`).
+    sessions: Arc<SessionCache>,
+    /// The lock that says whether this process is alone on the file (`sqlite_share.rs`).
+    _share: Arc<std::fs::File>,
 }
 
 /// Most write jobs committed together in one transaction.
@@ -148,7 +154,11 @@ fn exec_cached(tx: &rusqlite::Transaction<'_>, sql: &str) -> rusqlite::Result<()
 /// The writer thread: takes every queued job (up to `MAX_BATCH`), runs them in one IMMEDIATE
 /// transaction, commits once (one fsync), then answers them all. Concurrent writers share the
 /// cost of durability instead of queueing behind one fsync each.
-fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand>) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: std::sync::mpsc::Receiver<WriterCommand>,
+    sessions: Arc<SessionCache>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = Vec::new();
         let mut checkpoints = Vec::new();
@@ -163,7 +173,7 @@ fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand
             }
         }
         if !jobs.is_empty() {
-            run_batch(&mut conn, jobs);
+            run_batch(&mut conn, jobs, &sessions);
         }
         for reply in checkpoints {
             // (busy, log frames, checkpointed frames); busy = 1 when readers kept it from finishing.
@@ -178,7 +188,7 @@ fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand
     }
 }
 
-fn run_batch(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>) {
+fn run_batch(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>, sessions: &SessionCache) {
     let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -191,6 +201,8 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Box<dyn WriteJob>>) {
     };
     let answers: Vec<_> = jobs.into_iter().map(|job| job.run(&tx)).collect();
     let committed = tx.commit().map_err(unavailable);
+    // Before anyone hears of the commit: the sessions it changed may be cached again.
+    sessions.settle();
     for answer in answers {
         answer(committed.clone());
     }
@@ -214,22 +226,32 @@ impl SqliteStore {
                 std::fs::create_dir_all(dir).map_err(unavailable)?;
             }
         }
+        // First of all: alone on the file, or sharing it with another process.
+        let (lock, alone) = share::join(path)?;
+        let lock = Arc::new(lock);
+        let sessions = Arc::new(SessionCache::new(cache_bytes));
+        sessions.set_alone(alone);
+        if alone {
+            share::watch(path, lock.clone(), Arc::downgrade(&sessions))?;
+        }
         let mut writer = open_connection(path)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(unavailable)?;
         migrate(&mut writer)?;
         let (queue, rx) = std::sync::mpsc::channel();
+        let writer_sessions = sessions.clone();
         std::thread::Builder::new()
             .name("vouch-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, writer_sessions))
             .map_err(unavailable)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: queue,
                 readers: Mutex::new(Vec::new()),
-                sessions: SessionCache::new(cache_bytes),
+                sessions,
+                _share: lock,
             }),
         })
     }
@@ -456,7 +478,9 @@ fn record_page_link(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result
     Ok(())
 }
 
-/// Commits a transition's outcome inside the caller's transaction.
+/// Commits a transition's outcome inside the caller's transaction. The one statement that
+/// changes a session's row: its caller takes the session out of the cache first
+/// (`SessionCache::begin_change`), which a process alone on the file relies on.
 fn write_outcome(tx: &rusqlite::Transaction<'_>, outcome: &Outcome) -> Result<()> {
     let session = &outcome.session;
     record_page_link(tx, session)?;
@@ -560,12 +584,16 @@ impl Store for SqliteStore {
         id: &SessionId,
     ) -> Result<Option<Arc<SessionEntry>>> {
         let cache = &self.inner.sessions;
+        if let Some(entry) = cache.get_trusted(id.as_str()) {
+            return Ok((entry.session.account == account).then_some(entry));
+        }
+        let ticket = cache.ticket();
         self.read_now(|c| {
             c.prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
                 .query_row(params![id.as_str(), account], |r| {
                     let len = r.get_ref(1)?.as_bytes().map_or(0, <[u8]>::len);
-                    Ok(cache.entry(r.get(0)?, id.as_str(), len, || decode_column(r, 1)))
+                    Ok(cache.entry(ticket, r.get(0)?, id.as_str(), len, || decode_column(r, 1)))
                 })
                 .optional()
                 .map_err(unavailable)?
@@ -580,6 +608,7 @@ impl Store for SqliteStore {
         change: Change,
     ) -> Result<Option<std::result::Result<Outcome, DomainError>>> {
         let (account, id) = (account.to_owned(), id.as_str().to_owned());
+        let sessions = self.inner.sessions.clone();
         // The single writer connection is the lock: nothing else writes until this commits.
         self.write(move |tx| {
             let row: Option<String> = tx
@@ -596,6 +625,8 @@ impl Store for SqliteStore {
                 Err(e) => return Ok(Some(Err(e))),
             };
             if !outcome.unchanged {
+                // Out of the cache until the batch is over (`run_batch` settles it).
+                sessions.begin_change(&id);
                 write_outcome(tx, &outcome)?;
             }
             Ok(Some(Ok(outcome)))
@@ -629,6 +660,7 @@ impl Store for SqliteStore {
         let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
         let cache = &self.inner.sessions;
+        let ticket = cache.ticket();
         let read = |r: &rusqlite::Row<'_>| {
             let version = r.get(0).map_err(unavailable)?;
             let id = r
@@ -638,7 +670,7 @@ impl Store for SqliteStore {
             let len = r
                 .get_ref(2)
                 .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
-            cache.entry(version, id, len, || decode_column(r, 2))
+            cache.entry(ticket, version, id, len, || decode_column(r, 2))
         };
         self.read_now(|c| {
             list_page(
