@@ -34,12 +34,14 @@ impl RequestCtx {
     }
 }
 
-/// Middleware: assigns `Request-Id`, echoes `Stripe-Version`, and logs one line per request.
-pub async fn request_context(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// The one middleware in front of the API routes: assigns `Request-Id`, echoes
+/// `Stripe-Version`, applies injected faults and idempotency (in that order, see
+/// [`crate::faults::around`] and [`crate::idempotency::around`]), logs the cause of an
+/// internal error with the request's id, and writes one log line per request.
+///
+/// One `from_fn` layer instead of three: each layer clones the boxed inner service and boxes
+/// a future per request (docs/benchmarks.md).
+pub async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = format!("req_{}", random_alnum(&mut rand::thread_rng(), 14));
     let method = req.method().clone();
@@ -58,9 +60,13 @@ pub async fn request_context(
         request_id: request_id.clone(),
         idempotency_key,
     });
-    // Everything logged while handling the request carries its id.
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
+    let mut resp = crate::faults::around(&state, req, |req| {
+        crate::idempotency::around(&state, &request_id, req, |req| next.run(req))
+    })
+    .await;
+    if let Some(InternalCause(cause)) = resp.extensions_mut().remove::<InternalCause>() {
+        tracing::error!(request_id = %request_id, cause = %cause, "internal error");
+    }
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("request-id", v);
@@ -70,19 +76,21 @@ pub async fn request_context(
             .unwrap_or(HeaderValue::from_static("2026-09-30.endive"))
     });
     headers.insert("stripe-version", version);
-    crate::access_log::record(
-        state.config.access_log,
-        &crate::access_log::RequestLine {
-            at: crate::access_log::wall_clock(),
-            method: method.as_str(),
-            path: &path,
-            status: resp.status().as_u16(),
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-            request_id: &request_id,
-        },
-    );
+    state.access_log.record(&crate::access_log::RequestLine {
+        at: crate::access_log::wall_clock(),
+        method: method.as_str(),
+        path: &path,
+        status: resp.status().as_u16(),
+        latency_us: started.elapsed().as_micros(),
+        request_id: &request_id,
+    });
     resp
 }
+
+/// The cause of an opaque 500, carried on the response to [`api_layer`], which logs it with
+/// the request's id (an error cannot know which request it belongs to).
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
 
 /// The account of the request's secret key (Bearer, or Basic with the key as user name).
 pub struct Auth(pub Account);

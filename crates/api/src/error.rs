@@ -486,9 +486,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let validation = self.is_validation();
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(cause = %cause, "internal error");
-        }
+        // Logged by the API's middleware, with the request's id.
+        let internal = match &self {
+            ApiError::Internal(cause) => Some(crate::context::InternalCause(cause.clone())),
+            _ => None,
+        };
         let b = self.body();
         let mut err = Map::new();
         if let Some(code) = b.code {
@@ -521,6 +523,9 @@ impl IntoResponse for ApiError {
         // 500s store nothing either: the SDKs retry them with the same key.
         if validation || b.status.is_server_error() {
             resp.extensions_mut().insert(NotExecuted);
+        }
+        if let Some(cause) = internal {
+            resp.extensions_mut().insert(cause);
         }
         resp
     }

@@ -13,13 +13,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
-use crate::context::authenticate;
+use crate::context::{authenticate, InternalCause};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -128,7 +127,11 @@ fn parse_ms(s: &str) -> Option<u64> {
     num.parse::<u64>().ok().map(|n| (n * factor).min(60_000))
 }
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn around<F, Fut>(state: &AppState, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let faults = &state.config.faults;
     let header = req
         .headers()
@@ -136,9 +139,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if !faults.rate_limit && !faults.any_fault() && header.is_none() {
-        return next.run(req).await;
+        return inner(req).await;
     }
-    let account = authenticate(req.headers(), &state).await.ok();
+    let account = authenticate(req.headers(), state).await.ok();
     if faults.rate_limit {
         if let Some(a) = &account {
             if !state
@@ -177,9 +180,15 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if plan.error {
         return ApiError::InjectedFault.into_response();
     }
-    let resp = next.run(req).await;
+    let mut resp = inner(req).await;
     if plan.error_after {
-        return ApiError::InjectedFault.into_response();
+        // The cause of a real internal error behind the fault is still logged.
+        let cause = resp.extensions_mut().remove::<InternalCause>();
+        let mut injected = ApiError::InjectedFault.into_response();
+        if let Some(cause) = cause {
+            injected.extensions_mut().insert(cause);
+        }
+        return injected;
     }
     resp
 }

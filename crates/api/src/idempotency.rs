@@ -3,9 +3,8 @@
 //! retry — on this node or another, before or after a restart — gets the same answer.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use vouch_store::{IdempotencyBegin, IdempotencyClaim};
@@ -23,13 +22,19 @@ const LEASE_MS: i64 = 60_000;
 /// How long a key is remembered.
 pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Runs `inner` for the request, unless it is a POST whose `Idempotency-Key` was seen: then
+/// the stored answer (or the reason it cannot run now) is the response.
+pub async fn around<F, Fut>(state: &AppState, request_id: &str, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if req.method() != Method::POST {
-        return next.run(req).await;
+        return inner(req).await;
     }
     let key = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
-        None => return next.run(req).await,
-        Some(Ok(k)) if k.trim().is_empty() => return next.run(req).await,
+        None => return inner(req).await,
+        Some(Ok(k)) if k.trim().is_empty() => return inner(req).await,
         Some(Ok(k)) if k.len() > MAX_KEY_LEN => {
             return ApiError::IdempotencyKeyTooLong.into_response()
         }
@@ -37,8 +42,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Some(Err(_)) => return ApiError::IdempotencyKeyTooLong.into_response(),
     };
     // Without a valid key the handler answers 401; nothing to claim.
-    let Ok(account) = authenticate(req.headers(), &state).await else {
-        return next.run(req).await;
+    let Ok(account) = authenticate(req.headers(), state).await else {
+        return inner(req).await;
     };
     let (parts, body) = req.into_parts();
     let bytes = match read_body(body, &state.config).await {
@@ -65,19 +70,17 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(IdempotencyBegin::Replay { status, body }) => return replay(status, body),
         Ok(IdempotencyBegin::ReplayRedacted { status, session_id }) => {
             let query = parts.uri.query();
-            return match redacted_body(&state, &account.id, &session_id, query, &bytes).await {
+            return match redacted_body(state, &account.id, &session_id, query, &bytes).await {
                 Ok(body) => replay(status, body),
                 Err(e) => e.into_response(),
             };
         }
         Ok(IdempotencyBegin::Started) => {}
     }
-    let resp = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let resp = inner(Request::from_parts(parts, Body::from(bytes))).await;
     if resp.extensions().get::<NotExecuted>().is_some() {
         if let Err(e) = state.store.idempotency_release(&account.id, &key).await {
-            tracing::error!(cause = %e, "idempotency: release failed");
+            tracing::error!(request_id, cause = %e, "idempotency: release failed");
         }
         return resp;
     }
@@ -99,7 +102,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .await
     {
-        tracing::error!(cause = %e, "idempotency: storing the response failed");
+        tracing::error!(request_id, cause = %e, "idempotency: storing the response failed");
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -142,7 +145,7 @@ async fn redacted_body(
         .await?
         .ok_or_else(|| ApiError::Internal(format!("replay: session {id} is gone")))?;
     let shown = crate::handlers::render_session(state, &session, &expand).await?;
-    String::from_utf8(shown.0).map_err(|e| ApiError::Internal(e.to_string()))
+    String::from_utf8(shown.0.to_vec()).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Method, path and parameters; the order of the parameters does not matter.

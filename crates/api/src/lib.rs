@@ -34,19 +34,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(context::unknown_route)
         .method_not_allowed_fallback(context::unknown_route)
         .layer(axum::extract::DefaultBodyLimit::disable())
+        // Request ids, faults, idempotency and the request log, in one layer.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            idempotency::layer,
-        ))
-        // Outside idempotency: an injected error_after hides a response that was stored, as a
-        // network failure would, so a client's retry gets the stored answer.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            faults::layer,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            context::request_context,
+            context::api_layer,
         ))
         .with_state(state)
 }

@@ -416,14 +416,35 @@ impl<T: Serialize> Serialize for ListView<'_, T> {
 }
 
 /// A response body serialized straight into bytes, `Content-Type: application/json`.
-pub struct JsonBody(pub Vec<u8>);
+pub struct JsonBody(pub bytes::Bytes);
 
 impl JsonBody {
     pub fn of(v: &impl Serialize) -> JsonBody {
         let mut buf = Vec::with_capacity(1024);
         // Writing vouch's own types into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut buf, v);
-        JsonBody(buf)
+        JsonBody(buf.into())
+    }
+
+    /// The bytes [`ListView`] writes for items already rendered (as `JsonBody::of` would
+    /// render each of them).
+    pub fn list(items: &[bytes::Bytes], has_more: bool, url: &str) -> JsonBody {
+        let size = items.iter().map(|i| i.len() + 1).sum::<usize>() + 64 + url.len();
+        let mut buf = Vec::with_capacity(size);
+        buf.extend_from_slice(b"{\"object\":\"list\",\"data\":[");
+        for (n, item) in items.iter().enumerate() {
+            if n > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(item);
+        }
+        buf.extend_from_slice(b"],\"has_more\":");
+        buf.extend_from_slice(if has_more { b"true" } else { b"false" });
+        buf.extend_from_slice(b",\"url\":");
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut buf, url);
+        buf.push(b'}');
+        JsonBody(buf.into())
     }
 }
 
@@ -443,4 +464,31 @@ impl axum::response::IntoResponse for JsonBody {
 /// A list envelope.
 pub fn list(data: Vec<Value>, has_more: bool, url: &str) -> Value {
     json!({"object": "list", "data": data, "has_more": has_more, "url": url})
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_list_of_rendered_items_reads_like_the_list_view() {
+        let items = [json!({"id": "a", "n": [1, 2]}), json!({"id": "b\"c"})];
+        let rendered: Vec<bytes::Bytes> = items.iter().map(|i| JsonBody::of(i).0).collect();
+        for has_more in [false, true] {
+            for n in 0..=items.len() {
+                let view = JsonBody::of(&ListView {
+                    data: &items[..n],
+                    has_more,
+                    url: "/v1/identity/verification_sessions",
+                });
+                let direct = JsonBody::list(
+                    &rendered[..n],
+                    has_more,
+                    "/v1/identity/verification_sessions",
+                );
+                assert_eq!(view.0, direct.0);
+            }
+        }
+    }
 }

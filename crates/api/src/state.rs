@@ -226,6 +226,8 @@ pub struct Shared {
     pub config: Arc<ApiConfig>,
     /// Per-account request budgets when rate limiting is on.
     pub limiter: Arc<crate::faults::RateLimiter>,
+    /// Request log lines waiting to be written (the server flushes them).
+    pub access_log: Arc<crate::access_log::AccessLog>,
 }
 
 #[cfg(test)]

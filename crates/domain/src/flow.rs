@@ -122,6 +122,17 @@ impl Session {
             .flatten()
     }
 
+    /// Until when (exclusive) [`Session::live_client_secret`] and [`Session::live_url_token`]
+    /// answer as they do at `now_ms`: time alone changes them only when a link expires.
+    pub fn links_stable_until(&self, now_ms: i64) -> i64 {
+        [CLIENT_SECRET_TTL_MS, URL_TTL_MS]
+            .into_iter()
+            .map(|ttl| self.secrets_minted_ms.saturating_add(ttl))
+            .filter(|&expiry| now_ms < expiry)
+            .min()
+            .unwrap_or(i64::MAX)
+    }
+
     /// Whether `token` is the session's current link and only its age (48 hours) keeps it
     /// from being used: the hosted page then says the link expired rather than was used.
     pub fn url_expired(&self, token: &str, now_ms: i64) -> bool {

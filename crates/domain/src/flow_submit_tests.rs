@@ -232,3 +232,21 @@ fn a_checked_pass_verifies_with_only_the_backed_data() {
     assert_eq!(outputs.id_number, None);
     assert_eq!(out.report.unwrap().selfie, None);
 }
+
+#[test]
+fn links_answer_the_same_until_the_first_of_them_expires() {
+    use crate::flow::CLIENT_SECRET_TTL_MS;
+    let mut rng = StdRng::seed_from_u64(11);
+    let s = selfie_session(&mut rng);
+    let minted = s.secrets_minted_ms;
+    assert_eq!(s.links_stable_until(T0), minted + CLIENT_SECRET_TTL_MS);
+    let after_secret = minted + CLIENT_SECRET_TTL_MS;
+    assert!(s.live_client_secret(after_secret).is_none());
+    assert!(s.live_url_token(after_secret).is_some());
+    assert_eq!(s.links_stable_until(after_secret), minted + URL_TTL_MS);
+    assert_eq!(s.links_stable_until(minted + URL_TTL_MS), i64::MAX);
+    // Between two calls within the stable window both links answer the same.
+    let until = s.links_stable_until(T0);
+    assert_eq!(s.live_client_secret(T0), s.live_client_secret(until - 1));
+    assert_eq!(s.live_url_token(T0), s.live_url_token(until - 1));
+}

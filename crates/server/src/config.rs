@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// PostgreSQL connections per node [default: 16].
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
+    /// SQLite: memory for decoded sessions kept between requests, in MiB; 0 for none
+    /// [default: 48].
+    #[arg(long, env = "VOUCH_SESSION_CACHE_MB")]
+    pub session_cache_mb: Option<usize>,
     /// Testing extension: run as if the clock were this much later (e.g. 49h); refused
     /// with live keys. See docs/testing-your-integration.md.
     #[arg(long, env = "VOUCH_CLOCK_OFFSET", hide = true)]
@@ -95,6 +99,7 @@ struct FileConfig {
     max_image_bytes: Option<usize>,
     min_age: Option<u32>,
     database_pool_size: Option<usize>,
+    session_cache_mb: Option<usize>,
     job_lease: Option<String>,
     client_timeout: Option<String>,
     webhooks: Option<crate::webhook_config::WebhookFile>,
@@ -133,6 +138,8 @@ pub struct Config {
     /// Live mode: minimum age in whole years (0: none).
     pub min_age: u32,
     pub database_pool_size: usize,
+    /// SQLite: bytes of decoded sessions kept between requests (0: none).
+    pub session_cache_bytes: usize,
     /// How long a claim on background work lasts (docs/scaling.md).
     pub job_lease_ms: i64,
     pub client_timeout_ms: i64,
@@ -227,6 +234,13 @@ impl Config {
                 .or(file.database_pool_size)
                 .or(defaults.database_pool_size)
                 .unwrap_or(16),
+            session_cache_bytes: args
+                .session_cache_mb
+                .or(file.session_cache_mb)
+                .or(defaults.session_cache_mb)
+                .map_or(vouch_store::DEFAULT_SESSION_CACHE_BYTES, |mb| {
+                    mb.saturating_mul(1 << 20)
+                }),
             job_lease_ms: parse_duration_ms(&job_lease)
                 .filter(|ms| *ms > 0)
                 .ok_or_else(|| format!("job_lease: cannot read {job_lease:?} (use e.g. 30s)"))?,
@@ -379,13 +393,16 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.min_age, 18);
         assert_eq!(c.job_lease_ms, 30_000);
+        assert_eq!(c.session_cache_bytes, 48 << 20);
         let c = Config::resolve(ServeArgs {
             listen: Some("127.0.0.1:0".into()),
             redaction_delay: Some("100ms".into()),
             job_lease: Some("2s".into()),
+            session_cache_mb: Some(0),
             ..ServeArgs::default()
         })
         .unwrap();
+        assert_eq!(c.session_cache_bytes, 0);
         assert_eq!(c.listen, "127.0.0.1:0");
         assert_eq!(c.redaction_delay_ms, 100);
         assert_eq!(c.job_lease_ms, 2000);

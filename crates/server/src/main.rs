@@ -109,8 +109,8 @@ fn run(args: ServeArgs, task: impl FnOnce(Config) -> Task) -> std::process::Exit
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
     Ok(match &config.database {
         Database::Sqlite(path) => {
-            let path = path.clone();
-            let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+            let (path, cache) = (path.clone(), config.session_cache_bytes);
+            let opened = tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, cache))
                 .await
                 .map_err(|e| e.to_string())?;
             Arc::new(opened.map_err(|e| format!("database: {e}"))?)
@@ -192,7 +192,9 @@ async fn serve(config: Config) -> Result<(), String> {
             Arc::new(OffsetClock { offset_ms })
         }
     };
+    let access_log = Arc::new(vouch_api::access_log::AccessLog::new(api_config.access_log));
     let state = AppState::new(vouch_api::state::Shared {
+        access_log: access_log.clone(),
         store,
         clock,
         keys: Arc::new(keyring),
@@ -219,8 +221,11 @@ async fn serve(config: Config) -> Result<(), String> {
         .merge(vouch_web::router(state, page));
     tracing::info!(address = %local, "listening");
     let header_timeout = Duration::from_millis(config.client_timeout_ms.unsigned_abs());
+    let log_flusher = tokio::spawn(flush_access_log(access_log.clone(), stop_tx.subscribe()));
     serve_http(listener, app, header_timeout).await;
     let _ = stop_tx.send(true);
+    let _ = log_flusher.await;
+    access_log.flush();
     let _ = worker.await;
     for task in delivery {
         let _ = task.await;
@@ -270,6 +275,22 @@ fn print_banner(base_url: &str, config: &Config, keys: &[String], generated: boo
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// Writes the waiting request log lines every few milliseconds, until told to stop.
+async fn flush_access_log(
+    log: Arc<vouch_api::access_log::AccessLog>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick =
+        tokio::time::interval(Duration::from_millis(vouch_api::access_log::FLUSH_EVERY_MS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => log.flush(),
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Claims and runs due work (delayed outcomes, redactions) every 200 ms, and prunes expired

@@ -14,7 +14,10 @@ mod jobs;
 mod outbox;
 mod postgres;
 mod query;
+mod session_cache;
 mod sqlite;
+
+pub use session_cache::DEFAULT_BYTES as DEFAULT_SESSION_CACHE_BYTES;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -49,6 +52,13 @@ impl std::fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a connection half-way through a transaction
+    // (rusqlite rolls back on drop), and the caches stay consistent, so a poisoned lock is
+    // safe to reuse.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// `created` bounds of a list request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -97,6 +107,48 @@ pub struct Page<T> {
 /// A store may call it more than once (SQLite re-runs a group commit's jobs when one of them
 /// fails); only the outcome of the call whose transaction commits counts.
 pub type Change = Box<dyn Fn(Session) -> std::result::Result<Outcome, DomainError> + Send>;
+
+/// A session as read, shareable: the decoded session, the row version it was read at, and a
+/// slot where the API keeps its rendering of it. Stores that cache decoded sessions (see
+/// `session_cache.rs`) hand out the same entry while the row's version is unchanged.
+#[derive(Debug)]
+pub struct SessionEntry {
+    pub session: Session,
+    /// The row's version (incremented by every change); 0 when the store does not say.
+    pub version: i64,
+    rendered: std::sync::OnceLock<Rendered>,
+}
+
+/// A rendering of a session, and until when (exclusive, ms) it stays correct: time alone
+/// changes a session's rendering only when one of its links expires.
+#[derive(Debug)]
+pub struct Rendered {
+    pub bytes: bytes::Bytes,
+    pub valid_until_ms: i64,
+}
+
+impl SessionEntry {
+    pub fn new(session: Session, version: i64) -> SessionEntry {
+        SessionEntry {
+            session,
+            version,
+            rendered: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The kept rendering, if there is one still correct at `now_ms`.
+    pub fn rendered(&self, now_ms: i64) -> Option<&bytes::Bytes> {
+        self.rendered
+            .get()
+            .filter(|r| now_ms < r.valid_until_ms)
+            .map(|r| &r.bytes)
+    }
+
+    /// Keeps a rendering (the first one kept stays).
+    pub fn keep_rendered(&self, rendered: Rendered) {
+        let _ = self.rendered.set(rendered);
+    }
+}
 
 /// An uploaded file (a File object, `file_…`) with its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +234,17 @@ pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + JobStore + Send + 
     /// A new session with its `created` event.
     async fn insert_session(&self, session: &Session, events: &[Event]) -> Result<()>;
     async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>>;
+    /// [`Store::get_session`], as a shareable entry (from the store's cache, when it has one).
+    async fn get_session_entry(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<std::sync::Arc<SessionEntry>>> {
+        Ok(self
+            .get_session(account, id)
+            .await?
+            .map(|s| std::sync::Arc::new(SessionEntry::new(s, 0))))
+    }
     /// Applies `change` to the session with the session locked against concurrent changes
     /// (on every node), and commits its outcome. `Ok(None)`: no such session in the account.
     async fn modify_session(
@@ -198,6 +261,24 @@ pub trait Store: WebhookStore + ApiKeyStore + FileViewStore + JobStore + Send + 
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>>;
+    /// [`Store::list_sessions`], as shareable entries (from the store's cache, when it has one).
+    async fn list_session_entries(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<std::sync::Arc<SessionEntry>>> {
+        let page = self.list_sessions(account, filter, cursor, limit).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|s| std::sync::Arc::new(SessionEntry::new(s, 0)))
+                .collect(),
+            has_more: page.has_more,
+        })
+    }
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>>;
     /// `Err(NotFound)` when the cursor names no report of this account.

@@ -146,7 +146,7 @@ impl PostgresStore {
             }
         };
         let ascending = position.as_ref().is_some_and(|p| p.ascending);
-        let (sql, args) = list_query(spec, account, position.as_ref(), limit);
+        let (sql, args) = list_query(spec, "data", account, position.as_ref(), limit);
         let params: Vec<Box<dyn ToSql + Sync + Send>> = args
             .into_iter()
             .map(|a| -> Box<dyn ToSql + Sync + Send> {

@@ -95,15 +95,16 @@ pub(crate) fn position_query(table: &str) -> String {
     format!("SELECT created, seq FROM {table} WHERE id = ? AND account = ?")
 }
 
-/// The SQL of one list page, newest first (or oldest first from an `ending_before` cursor,
+/// The SQL of one list page (the given columns of each row), newest first (or oldest first from an `ending_before` cursor,
 /// which the caller reverses); every shape is served by an index (see the sqlite tests).
 pub(crate) fn list_query(
     spec: &ListSpec,
+    columns: &str,
     account: &str,
     position: Option<&Position>,
     limit: usize,
 ) -> (String, Vec<Arg>) {
-    let mut sql = format!("SELECT data FROM {} WHERE account = ?", spec.table);
+    let mut sql = format!("SELECT {columns} FROM {} WHERE account = ?", spec.table);
     let mut args: Vec<Arg> = vec![Arg::Text(account.to_owned())];
     for (col, value) in &spec.equals {
         sql.push_str(&format!(" AND {col} = ?"));

@@ -13,9 +13,10 @@ use vouch_domain::session::{Session, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
+use crate::session_cache::SessionCache;
 use crate::{
-    Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
-    SessionFilter, Store, StoreError, StoredFile,
+    lock, Change, Cursor, HeldJob, IdempotencyBegin, IdempotencyClaim, Page, ReportFilter, Result,
+    SessionEntry, SessionFilter, Store, StoreError, StoredFile,
 };
 
 /// Events, webhook endpoints and the delivery outbox.
@@ -33,6 +34,10 @@ mod file_views;
 /// Claims on background jobs.
 #[path = "sqlite_jobs.rs"]
 mod jobs;
+
+/// Whether this process is alone on the file.
+#[path = "sqlite_share.rs"]
+mod share;
 
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -78,6 +83,10 @@ struct Inner {
     /// The writer thread's queue (group commit; see `writer_loop`).
     writer: std::sync::mpsc::Sender<WriterCommand>,
     readers: Mutex<Vec<Connection>>,
+    /// Decoded sessions (see `session_cache.rs`).
+    sessions: Arc<SessionCache>,
+    /// The lock that says whether this process is alone on the file (`sqlite_share.rs`).
+    _share: Arc<std::fs::File>,
 }
 
 /// Most write jobs committed together in one transaction.
@@ -154,7 +163,11 @@ fn exec_cached(tx: &rusqlite::Transaction<'_>, sql: &str) -> rusqlite::Result<()
 /// The writer thread: takes every queued job (up to `MAX_BATCH`), runs them in one IMMEDIATE
 /// transaction, commits once (one fsync), then answers them all. Concurrent writers share the
 /// cost of durability instead of queueing behind one fsync each.
-fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand>) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: std::sync::mpsc::Receiver<WriterCommand>,
+    sessions: Arc<SessionCache>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = Vec::new();
         let mut checkpoints = Vec::new();
@@ -169,7 +182,7 @@ fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand
             }
         }
         if !jobs.is_empty() {
-            run_batch(&mut conn, jobs);
+            run_batch(&mut conn, jobs, &sessions);
         }
         for reply in checkpoints {
             // (busy, log frames, checkpointed frames); busy = 1 when readers kept it from finishing.
@@ -189,7 +202,7 @@ fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterCommand
 /// writer's time). Should one fail, nothing is committed yet: the transaction is rolled back
 /// and the batch runs again with each job in its own savepoint, so the failed job leaves
 /// nothing behind and the others still commit.
-fn run_batch(conn: &mut Connection, mut jobs: Vec<Box<dyn WriteJob>>) {
+fn run_batch(conn: &mut Connection, mut jobs: Vec<Box<dyn WriteJob>>, sessions: &SessionCache) {
     let mut isolated = false;
     let committed = loop {
         let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
@@ -216,6 +229,8 @@ fn run_batch(conn: &mut Connection, mut jobs: Vec<Box<dyn WriteJob>>) {
         }
         break tx.commit().map_err(unavailable);
     };
+    // Before anyone hears of the commit: the sessions it changed may be cached again.
+    sessions.settle();
     for job in jobs {
         job.answer(committed.clone());
     }
@@ -225,19 +240,27 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave a connection half-way through a transaction
-    // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs the embedded migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, crate::DEFAULT_SESSION_CACHE_BYTES)
+    }
+
+    /// [`SqliteStore::open`] with a cache of decoded sessions of at most `cache_bytes`
+    /// (0: none).
+    pub fn open_with(path: &Path, cache_bytes: usize) -> Result<SqliteStore> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(unavailable)?;
             }
+        }
+        // First of all: alone on the file, or sharing it with another process.
+        let (lock, alone) = share::join(path)?;
+        let lock = Arc::new(lock);
+        let sessions = Arc::new(SessionCache::new(cache_bytes));
+        sessions.set_alone(alone);
+        if alone {
+            share::watch(path, lock.clone(), Arc::downgrade(&sessions))?;
         }
         let mut writer = open_connection(path)?;
         writer
@@ -245,15 +268,18 @@ impl SqliteStore {
             .map_err(unavailable)?;
         migrate(&mut writer)?;
         let (queue, rx) = std::sync::mpsc::channel();
+        let writer_sessions = sessions.clone();
         std::thread::Builder::new()
             .name("vouch-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, writer_sessions))
             .map_err(unavailable)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: queue,
                 readers: Mutex::new(Vec::new()),
+                sessions,
+                _share: lock,
             }),
         })
     }
@@ -380,10 +406,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(unavailable)
 }
 
-/// The JSON object in the row's first column, decoded from SQLite's buffer (no copy).
-fn decode_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>) -> Result<T> {
+/// The JSON object in the row's column `index`, decoded from SQLite's buffer (no copy).
+fn decode_column<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> Result<T> {
     let text = row
-        .get_ref(0)
+        .get_ref(index)
         .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
         .map_err(unavailable)?;
     from_json(text)
@@ -485,7 +514,9 @@ fn record_page_link(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result
 
 /// Commits a transition's outcome inside the caller's transaction, to the session row `seq`
 /// whose hosted-page token was `old_token` (already in `page_links`: every token is recorded
-/// when it is minted, so an unchanged one needs no second lookup of that index).
+/// when it is minted, so an unchanged one needs no second lookup of that index). The one
+/// statement that changes a session's row: its caller takes the session out of the cache
+/// first (`SessionCache::begin_change`), which a process alone on the file relies on.
 fn write_outcome(
     tx: &rusqlite::Transaction<'_>,
     seq: i64,
@@ -583,10 +614,29 @@ impl Store for SqliteStore {
     }
 
     async fn get_session(&self, account: &str, id: &SessionId) -> Result<Option<Session>> {
+        Ok(self
+            .get_session_entry(account, id)
+            .await?
+            .map(|e| e.session.clone()))
+    }
+
+    async fn get_session_entry(
+        &self,
+        account: &str,
+        id: &SessionId,
+    ) -> Result<Option<Arc<SessionEntry>>> {
+        let cache = &self.inner.sessions;
+        if let Some(entry) = cache.get_trusted(id.as_str()) {
+            return Ok((entry.session.account == account).then_some(entry));
+        }
+        let ticket = cache.ticket();
         self.read_now(|c| {
-            c.prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND account = ?2")
+            c.prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
+                .query_row(params![id.as_str(), account], |r| {
+                    let len = r.get_ref(1)?.as_bytes().map_or(0, <[u8]>::len);
+                    Ok(cache.entry(ticket, r.get(0)?, id.as_str(), len, || decode_column(r, 1)))
+                })
                 .optional()
                 .map_err(unavailable)?
                 .transpose()
@@ -600,12 +650,15 @@ impl Store for SqliteStore {
         change: Change,
     ) -> Result<Option<std::result::Result<Outcome, DomainError>>> {
         let (account, id) = (account.to_owned(), id.as_str().to_owned());
+        let sessions = self.inner.sessions.clone();
         // The single writer connection is the lock: nothing else writes until this commits.
         self.write(move |tx| {
             let row: Option<(i64, Result<Session>)> = tx
                 .prepare_cached("SELECT data, seq FROM sessions WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id, account], |r| Ok((r.get(1)?, decode_column(r))))
+                .query_row(params![id, account], |r| {
+                    Ok((r.get(1)?, decode_column(r, 0)))
+                })
                 .optional()
                 .map_err(unavailable)?;
             let Some((seq, session)) = row else {
@@ -618,6 +671,8 @@ impl Store for SqliteStore {
                 Err(e) => return Ok(Some(Err(e))),
             };
             if !outcome.unchanged {
+                // Out of the cache until the batch is over (`run_batch` settles it).
+                sessions.begin_change(&id);
                 write_outcome(tx, seq, old_token.as_deref(), &outcome)?;
             }
             Ok(Some(Ok(outcome)))
@@ -632,9 +687,47 @@ impl Store for SqliteStore {
         cursor: Option<&Cursor<SessionId>>,
         limit: usize,
     ) -> Result<Page<Session>> {
+        let page = self
+            .list_session_entries(account, filter, cursor, limit)
+            .await?;
+        Ok(Page {
+            items: page.items.iter().map(|e| e.session.clone()).collect(),
+            has_more: page.has_more,
+        })
+    }
+
+    async fn list_session_entries(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        cursor: Option<&Cursor<SessionId>>,
+        limit: usize,
+    ) -> Result<Page<Arc<SessionEntry>>> {
         let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
+        let cache = &self.inner.sessions;
+        let ticket = cache.ticket();
+        let read = |r: &rusqlite::Row<'_>| {
+            let version = r.get(0).map_err(unavailable)?;
+            let id = r
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                .map_err(unavailable)?;
+            let len = r
+                .get_ref(2)
+                .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
+            cache.entry(ticket, version, id, len, || decode_column(r, 2))
+        };
+        self.read_now(|c| {
+            list_page(
+                c,
+                &spec,
+                ("version, id, data", read),
+                account,
+                cursor,
+                limit,
+            )
+        })
     }
 
     async fn list_reports(
@@ -646,14 +739,15 @@ impl Store for SqliteStore {
     ) -> Result<Page<Report>> {
         let spec = filter.spec();
         let cursor = cursor.map(cursor_parts);
-        self.read_now(|c| list_page(c, &spec, account, cursor, limit))
+        let read = |r: &rusqlite::Row<'_>| decode_column(r, 0);
+        self.read_now(|c| list_page(c, &spec, ("data", read), account, cursor, limit))
     }
 
     async fn get_report(&self, account: &str, id: &ReportId) -> Result<Option<Report>> {
         self.read_now(|c| {
             c.prepare_cached("SELECT data FROM reports WHERE id = ?1 AND account = ?2")
                 .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r)))
+                .query_row(params![id.as_str(), account], |r| Ok(decode_column(r, 0)))
                 .optional()
                 .map_err(unavailable)?
                 .transpose()
@@ -888,9 +982,10 @@ fn sql_value(arg: Arg) -> rusqlite::types::Value {
 }
 
 /// One page of any listable table; `cursor` is (object id, ascending).
-fn list_page<T: serde::de::DeserializeOwned>(
+fn list_page<T>(
     c: &Connection,
     spec: &ListSpec,
+    (columns, mut read): (&str, impl FnMut(&rusqlite::Row<'_>) -> Result<T>),
     account: &str,
     cursor: Option<(String, bool)>,
     limit: usize,
@@ -913,14 +1008,14 @@ fn list_page<T: serde::de::DeserializeOwned>(
         }
     };
     let ascending = position.as_ref().is_some_and(|p| p.ascending);
-    let (sql, args) = list_query(spec, account, position.as_ref(), limit);
+    let (sql, args) = list_query(spec, columns, account, position.as_ref(), limit);
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args.into_iter().map(sql_value)))
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(limit + 1);
     while let Some(row) = rows.next().map_err(unavailable)? {
-        items.push(decode_column(row)?);
+        items.push(read(row)?);
     }
     let has_more = items.len() > limit;
     items.truncate(limit);
@@ -995,7 +1090,8 @@ mod tests {
                 .map(|n| (n, runs))
                 .map_err(unavailable)
         });
-        run_batch(&mut conn, vec![a, e, b, c, d]);
+        let cache = SessionCache::new(0);
+        run_batch(&mut conn, vec![a, e, b, c, d], &cache);
         assert!(ra.try_recv().unwrap().is_ok());
         assert!(
             matches!(rb.try_recv().unwrap(), Err(StoreError::Unavailable(m)) if m == "b failed")
@@ -1012,7 +1108,7 @@ mod tests {
         // A batch with no failure commits in one pass.
         let (f, mut rf) = put("f", ok);
         let (g, mut rg) = put("g", ok);
-        run_batch(&mut conn, vec![f, g]);
+        run_batch(&mut conn, vec![f, g], &cache);
         assert!(rf.try_recv().unwrap().is_ok());
         assert!(rg.try_recv().unwrap().is_ok());
         assert_eq!(settings(&conn), ["a", "e", "f", "g"]);
@@ -1097,7 +1193,12 @@ mod tests {
             .chain(reports.iter().map(ReportFilter::spec));
         for spec in specs {
             for position in &positions {
-                let (sql, args) = list_query(&spec, "acct", position.as_ref(), 10);
+                // The columns the store reads from each table.
+                let columns = match spec.table {
+                    "sessions" => "version, id, data",
+                    _ => "data",
+                };
+                let (sql, args) = list_query(&spec, columns, "acct", position.as_ref(), 10);
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                 let args = args.into_iter().map(sql_value);
                 let plan: Vec<String> = stmt

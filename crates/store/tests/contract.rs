@@ -255,6 +255,12 @@ macro_rules! contract {
                     super::settings_keep_the_first_value(f).await
                 }
             }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn reads_never_go_back_and_see_every_acknowledged_change() {
+                if let Some(f) = $fixture {
+                    super::reads_never_go_back_and_see_every_acknowledged_change(f).await
+                }
+            }
         }
     };
 }
@@ -338,6 +344,83 @@ async fn concurrent_changes_serialize(mut f: Fixture) {
             .status,
         Status::Verified
     );
+}
+
+/// Readers racing a stream of changes (the SQLite store serves them from its session cache):
+/// no reader ever sees a session go back to an older state, and once a change is
+/// acknowledged every later read, retrieve or list, shows it.
+async fn reads_never_go_back_and_see_every_acknowledged_change(mut f: Fixture) {
+    let s = f.create("acct_a", 1_700_000_000, Some("racing")).await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The value of metadata `n`: every change raises it by one.
+    let keys = |s: &Session| -> i64 {
+        s.metadata
+            .iter()
+            .find(|(k, _)| k == "n")
+            .map_or(-1, |(_, v)| v.parse().unwrap())
+    };
+    let mut readers = Vec::new();
+    for r in 0..4 {
+        let (store, done, id) = (f.store.clone(), done.clone(), s.id.clone());
+        readers.push(tokio::spawn(async move {
+            let (mut last, mut reads) = (-1, 0);
+            let filter = SessionFilter {
+                client_reference_id: Some("racing".into()),
+                ..SessionFilter::default()
+            };
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let seen = if r % 2 == 0 {
+                    let e = store
+                        .get_session_entry("acct_a", &id)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    keys(&e.session)
+                } else {
+                    let page = store
+                        .list_session_entries("acct_a", &filter, None, 10)
+                        .await
+                        .unwrap();
+                    keys(&page.items[0].session)
+                };
+                assert!(
+                    seen >= last,
+                    "reader {r} went back from {last} to {seen} keys"
+                );
+                (last, reads) = (seen, reads + 1);
+                tokio::task::yield_now().await;
+            }
+            reads
+        }));
+    }
+    for i in 0..60 {
+        let update = transition::SessionUpdate {
+            metadata: Some(MetadataPatch::Set(vec![("n".into(), Some(i.to_string()))])),
+            ..transition::SessionUpdate::default()
+        };
+        f.store
+            .modify_session("acct_a", &s.id, change(Command::Update(update)))
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let got = f
+            .store
+            .get_session_entry("acct_a", &s.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(keys(&got.session), i, "retrieve after change {i}");
+        let other = f.store.get_session_entry("acct_b", &s.id).await.unwrap();
+        assert!(
+            other.is_none(),
+            "another account never sees it, cached or not"
+        );
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    for r in readers {
+        assert!(r.await.unwrap() > 0);
+    }
 }
 
 async fn lists_are_newest_first_with_a_total_order(mut f: Fixture) {

@@ -15,7 +15,7 @@ use vouch_domain::ids::{Id, IdKind, ReportId, SessionId};
 use vouch_domain::report::Report;
 use vouch_domain::session::Session;
 use vouch_domain::transition::{self, Command, Ctx, Outcome};
-use vouch_store::{Change, Cursor, StoreError};
+use vouch_store::{Change, Cursor, Rendered, SessionEntry, StoreError};
 
 use crate::error::ApiError;
 use crate::expand::SessionExpand;
@@ -162,6 +162,40 @@ pub(crate) async fn render_session(
         public_url: &state.config.public_url,
         now_ms: state.clock.now_ms(),
     }))
+}
+
+/// A session read from the store, rendered with `expand`. Without expansions the rendering
+/// is kept on the store's entry and served again while the session's row version is the same
+/// and its links have not expired (the only change time alone makes).
+pub(crate) async fn render_entry(
+    state: &AppState,
+    entry: &SessionEntry,
+    expand: &SessionExpand,
+) -> Result<JsonBody, ApiError> {
+    if *expand == SessionExpand::default() {
+        return Ok(JsonBody(rendered(state, entry)));
+    }
+    render_session(state, &entry.session, expand).await
+}
+
+/// The entry's rendering without expansions (kept on the entry).
+pub(crate) fn rendered(state: &AppState, entry: &SessionEntry) -> bytes::Bytes {
+    let now_ms = state.clock.now_ms();
+    if let Some(bytes) = entry.rendered(now_ms) {
+        return bytes.clone();
+    }
+    let body = JsonBody::of(&SessionView {
+        session: &entry.session,
+        expand: &SessionExpand::default(),
+        report: None,
+        public_url: &state.config.public_url,
+        now_ms,
+    });
+    entry.keep_rendered(Rendered {
+        bytes: body.0.clone(),
+        valid_until_ms: entry.session.links_stable_until(now_ms),
+    });
+    body.0
 }
 
 /// `limit`: 1..=100, default 10.

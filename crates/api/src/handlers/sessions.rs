@@ -11,10 +11,10 @@ use vouch_store::{CreatedRange, SessionFilter};
 
 use crate::context::{Auth, PathId, RequestCtx, StripeParams};
 use crate::error::ApiError;
-use crate::expand;
+use crate::expand::{self, SessionExpand};
 use crate::handlers::{
-    cursor, cursor_error, expanded_report, mutate, parse_session_id, render_session,
-    session_action, take_limit,
+    cursor, cursor_error, expanded_report, mutate, parse_session_id, render_entry, render_session,
+    rendered, session_action, take_limit,
 };
 use crate::params::{Field, Params};
 use crate::render::{JsonBody, ListView, SessionView};
@@ -99,23 +99,25 @@ pub async fn retrieve(
     let expand = expand::session(&mut p, false)?;
     p.finish()?;
     let id = parse_session_id(&id, "id")?;
-    let mut session = state
+    let entry = state
         .store
-        .get_session(&account.id, &id)
+        .get_session_entry(&account.id, &id)
         .await?
         .ok_or_else(|| no_such(&id))?;
     // A requires_input session whose link was used or expired gets fresh ones, as at Stripe.
     let now_ms = state.clock.now_ms();
+    let session = &entry.session;
     if session.status == Status::RequiresInput
         && !session.is_redacted()
         && (session.live_client_secret(now_ms).is_none()
             || session.live_url_token(now_ms).is_none())
     {
-        session = mutate(&state, &account.id, &id, rc.info(), Command::RefreshSecrets)
+        let session = mutate(&state, &account.id, &id, rc.info(), Command::RefreshSecrets)
             .await?
             .session;
+        return render_session(&state, &session, &expand).await;
     }
-    render_session(&state, &session, &expand).await
+    render_entry(&state, &entry, &expand).await
 }
 
 pub async fn update(
@@ -192,20 +194,24 @@ pub async fn list(
     p.finish()?;
     let page = state
         .store
-        .list_sessions(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
+        .list_session_entries(&account.id, &filter, cursor.as_ref().map(|(c, _)| c), limit)
         .await
         .map_err(|e| cursor_error(e, &cursor))?;
+    if expand == SessionExpand::default() {
+        let items: Vec<bytes::Bytes> = page.items.iter().map(|e| rendered(&state, e)).collect();
+        return Ok(JsonBody::list(&items, page.has_more, COLLECTION));
+    }
     let mut reports = Vec::with_capacity(page.items.len());
-    for s in &page.items {
-        reports.push(expanded_report(&state, s, &expand).await?);
+    for e in &page.items {
+        reports.push(expanded_report(&state, &e.session, &expand).await?);
     }
     let now_ms = state.clock.now_ms();
     let data: Vec<SessionView<'_>> = page
         .items
         .iter()
         .zip(&reports)
-        .map(|(session, report)| SessionView {
-            session,
+        .map(|(entry, report)| SessionView {
+            session: &entry.session,
             expand: &expand,
             report: report.as_ref(),
             public_url: &state.config.public_url,

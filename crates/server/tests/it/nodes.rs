@@ -36,6 +36,62 @@ async fn a_session_created_on_one_node_is_served_by_another() {
         .assert_status(400);
 }
 
+/// Each node keeps decoded sessions between requests (SQLite); a change made by another node
+/// (another process on the same file) must show on the very next read, retrieve or list.
+#[tokio::test]
+async fn a_node_never_serves_a_session_older_than_the_database() {
+    let a = TestApp::spawn().await;
+    let b = a.peer().await;
+    let s = a
+        .create_ok("type=document&client_reference_id=stale-check")
+        .await;
+    let id = s["id"].as_str().expect("id");
+    for round in 0..3 {
+        // Node a reads (and keeps) the session, twice over, by both routes.
+        for _ in 0..2 {
+            let got = a.retrieve_session(id, "").await.ok();
+            assert_eq!(
+                got["metadata"]["round"],
+                prev(round),
+                "retrieve on a, round {round}"
+            );
+            let listed = a
+                .list_sessions("client_reference_id=stale-check")
+                .await
+                .ok();
+            assert_eq!(listed["data"][0]["metadata"]["round"], prev(round));
+        }
+        // Node b changes it; node a sees the change at once.
+        b.update_session(id, &format!("metadata[round]={round}"))
+            .await
+            .ok();
+        let got = a.retrieve_session(id, "").await.ok();
+        assert_eq!(got["metadata"]["round"], round.to_string());
+        let listed = a
+            .list_sessions("client_reference_id=stale-check")
+            .await
+            .ok();
+        assert_eq!(listed["data"][0]["metadata"]["round"], round.to_string());
+    }
+    b.cancel(id).await.ok();
+    let got = a.retrieve_session(id, "").await.ok();
+    assert_eq!(got["status"], "canceled");
+    assert_eq!(got["url"], serde_json::Value::Null);
+    let listed = a
+        .list_sessions("client_reference_id=stale-check&status=requires_input")
+        .await
+        .ok();
+    assert_eq!(listed["data"], serde_json::json!([]));
+}
+
+/// The metadata value a round starts from.
+fn prev(round: usize) -> serde_json::Value {
+    match round {
+        0 => serde_json::Value::Null,
+        r => serde_json::Value::String((r - 1).to_string()),
+    }
+}
+
 async fn post(app: &TestApp, key: &str) -> crate::helpers::Resp {
     app.request(
         reqwest::Method::POST,
