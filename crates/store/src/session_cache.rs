@@ -44,7 +44,10 @@ pub(crate) struct SessionCache {
 }
 
 struct Inner {
-    by_id: HashMap<Box<str>, (Arc<SessionEntry>, usize)>,
+    /// Each entry with its cost and its row's `seq`.
+    by_id: HashMap<Box<str>, (Arc<SessionEntry>, usize, i64)>,
+    /// `seq` to id, for lists read from an index.
+    by_seq: HashMap<i64, Box<str>>,
     /// Every cached id once, in no particular order: eviction picks one at random, which
     /// degrades gracefully when a scan walks more sessions than fit (FIFO or LRU would miss
     /// every time).
@@ -72,6 +75,7 @@ impl SessionCache {
             alone: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 by_id: HashMap::new(),
+                by_seq: HashMap::new(),
                 ids: Vec::new(),
                 used: 0,
                 generation: 0,
@@ -103,7 +107,18 @@ impl SessionCache {
             return None;
         }
         let inner = crate::lock(&self.inner);
-        inner.by_id.get(id).map(|(e, _)| e.clone())
+        inner.by_id.get(id).map(|(e, _, _)| e.clone())
+    }
+
+    /// The cached session of row `seq`, whatever its version: only while
+    /// [`SessionCache::alone`].
+    pub(crate) fn get_trusted_seq(&self, seq: i64) -> Option<Arc<SessionEntry>> {
+        if !self.alone() {
+            return None;
+        }
+        let inner = crate::lock(&self.inner);
+        let id = inner.by_seq.get(&seq)?;
+        inner.by_id.get(id).map(|(e, _, _)| e.clone())
     }
 
     /// The cached session `id` if it is at `version`.
@@ -115,13 +130,14 @@ impl SessionCache {
         inner
             .by_id
             .get(id)
-            .filter(|(e, _)| e.version == version)
-            .map(|(e, _)| e.clone())
+            .filter(|(e, _, _)| e.version == version)
+            .map(|(e, _, _)| e.clone())
     }
 
-    /// Keeps `entry` (costing `cost` bytes), read after `ticket` was taken, unless a change
-    /// settled since or one of this session is under way; never replaces a newer version.
-    pub(crate) fn put(&self, entry: &Arc<SessionEntry>, cost: usize, ticket: Ticket) {
+    /// Keeps `entry` (row `seq`, costing `cost` bytes), read after `ticket` was taken, unless
+    /// a change settled since or one of this session is under way; never replaces a newer
+    /// version.
+    pub(crate) fn put(&self, entry: &Arc<SessionEntry>, seq: i64, cost: usize, ticket: Ticket) {
         if self.budget == 0 || cost > self.budget {
             return;
         }
@@ -131,10 +147,11 @@ impl SessionCache {
             return;
         }
         let replaced = match inner.by_id.get_mut(&id) {
-            Some((old, _)) if old.version >= entry.version => return,
-            Some(slot) => std::mem::replace(slot, (entry.clone(), cost)).1,
+            Some((old, _, _)) if old.version >= entry.version => return,
+            Some(slot) => std::mem::replace(slot, (entry.clone(), cost, seq)).1,
             None => {
-                inner.by_id.insert(id.clone(), (entry.clone(), cost));
+                inner.by_id.insert(id.clone(), (entry.clone(), cost, seq));
+                inner.by_seq.insert(seq, id.clone());
                 inner.ids.push(id);
                 0
             }
@@ -146,27 +163,28 @@ impl SessionCache {
             inner.rng ^= inner.rng << 17;
             let at = (inner.rng % inner.ids.len() as u64) as usize;
             let victim = inner.ids.swap_remove(at);
-            if let Some((_, freed)) = inner.by_id.remove(&victim) {
+            if let Some((_, freed, seq)) = inner.by_id.remove(&victim) {
+                inner.by_seq.remove(&seq);
                 inner.used -= freed;
             }
         }
     }
 
-    /// The entry for a row read at `version` (after `ticket`) whose stored JSON is `json_len`
-    /// bytes: the cached one, or `decode`d and offered to the cache.
+    /// The entry for a row read at `version` (after `ticket`): the cached one, or `decode`d
+    /// (the session and the length of its stored JSON) and offered to the cache.
     pub(crate) fn entry(
         &self,
         ticket: Ticket,
-        version: i64,
+        (seq, version): (i64, i64),
         id: &str,
-        json_len: usize,
-        decode: impl FnOnce() -> crate::Result<vouch_domain::session::Session>,
+        decode: impl FnOnce() -> crate::Result<(vouch_domain::session::Session, usize)>,
     ) -> crate::Result<Arc<SessionEntry>> {
         if let Some(hit) = self.get(id, version) {
             return Ok(hit);
         }
-        let entry = Arc::new(SessionEntry::new(decode()?, version));
-        self.put(&entry, cost_of(json_len), ticket);
+        let (session, json_len) = decode()?;
+        let entry = Arc::new(SessionEntry::new(session, version));
+        self.put(&entry, seq, cost_of(json_len), ticket);
         Ok(entry)
     }
 
@@ -175,7 +193,8 @@ impl SessionCache {
     pub(crate) fn begin_change(&self, id: &str) {
         let mut inner = crate::lock(&self.inner);
         let id: Box<str> = id.into();
-        if let Some((_, freed)) = inner.by_id.remove(&id) {
+        if let Some((_, freed, seq)) = inner.by_id.remove(&id) {
+            inner.by_seq.remove(&seq);
             inner.used -= freed;
             if let Some(at) = inner.ids.iter().position(|i| *i == id) {
                 inner.ids.swap_remove(at);
@@ -245,18 +264,23 @@ mod tests {
     fn serves_only_the_version_asked_for_and_never_goes_back() {
         let cache = SessionCache::new(4 * cost_of(700));
         let t = cache.ticket();
-        let v1 = cache.entry(t, 1, ID, 700, || Ok(session(ID))).unwrap();
+        let v1 = cache
+            .entry(t, (7, 1), ID, || Ok((session(ID), 700)))
+            .unwrap();
         let again = cache
-            .entry(t, 1, ID, 700, || Err(crate::StoreError::NotFound))
+            .entry(t, (7, 1), ID, || Err(crate::StoreError::NotFound))
             .unwrap();
         assert!(Arc::ptr_eq(&v1, &again));
         assert!(cache.get(ID, 2).is_none(), "another version is a miss");
-        let v2 = cache.entry(t, 2, ID, 700, || Ok(session(ID))).unwrap();
+        let v2 = cache
+            .entry(t, (7, 2), ID, || Ok((session(ID), 700)))
+            .unwrap();
         assert!(!Arc::ptr_eq(&v1, &v2));
         assert_eq!(cache.len(), 1);
         // A reader that raced the change and read version 1 does not replace version 2.
         cache.put(
             &Arc::new(SessionEntry::new(session(ID), 1)),
+            7,
             cost_of(700),
             t,
         );
@@ -267,7 +291,9 @@ mod tests {
     fn trusted_only_while_alone() {
         let cache = SessionCache::new(4 * cost_of(700));
         let t = cache.ticket();
-        cache.entry(t, 1, ID, 700, || Ok(session(ID))).unwrap();
+        cache
+            .entry(t, (7, 1), ID, || Ok((session(ID), 700)))
+            .unwrap();
         assert!(
             cache.get_trusted(ID).is_none(),
             "shared until told otherwise"
@@ -289,7 +315,7 @@ mod tests {
         let old = || Arc::new(SessionEntry::new(session(ID), 1));
         // Read began before the change began, offered while it is under way: refused.
         let before = cache.ticket();
-        cache.put(&old(), 700, before);
+        cache.put(&old(), 7, 700, before);
         assert!(cache.get_trusted(ID).is_some());
         cache.begin_change(ID);
         assert!(
@@ -297,29 +323,29 @@ mod tests {
             "out of the cache before the commit"
         );
         let during = cache.ticket();
-        cache.put(&old(), 700, during);
+        cache.put(&old(), 7, 700, during);
         assert!(
             cache.get_trusted(ID).is_none(),
             "no fill while the change is under way"
         );
         cache.settle();
         // Reads that began before the settle are refused even now; later ones are kept.
-        cache.put(&old(), 700, during);
-        cache.put(&old(), 700, before);
+        cache.put(&old(), 7, 700, during);
+        cache.put(&old(), 7, 700, before);
         assert!(
             cache.get_trusted(ID).is_none(),
             "a read from before the settle"
         );
         let after = cache.ticket();
         let new = Arc::new(SessionEntry::new(session(ID), 2));
-        cache.put(&new, 700, after);
+        cache.put(&new, 7, 700, after);
         assert!(Arc::ptr_eq(&new, &cache.get_trusted(ID).unwrap()));
         // Two changes of one session in one batch: both settle at once.
         cache.begin_change(ID);
         cache.begin_change(ID);
         cache.settle();
         let t = cache.ticket();
-        cache.put(&new, 700, t);
+        cache.put(&new, 7, 700, t);
         assert!(cache.get_trusted(ID).is_some());
     }
 
@@ -333,14 +359,16 @@ mod tests {
         ];
         let t = cache.ticket();
         for id in ids {
-            cache.entry(t, 1, id, 700, || Ok(session(id))).unwrap();
+            cache
+                .entry(t, (7, 1), id, || Ok((session(id), 700)))
+                .unwrap();
         }
         assert_eq!(cache.len(), 2);
         assert_eq!(crate::lock(&cache.inner).used, 2 * cost_of(700));
         assert_eq!(crate::lock(&cache.inner).ids.len(), 2);
         let off = SessionCache::new(0);
         let t = off.ticket();
-        off.entry(t, 1, ids[0], 700, || Ok(session(ids[0])))
+        off.entry(t, (7, 1), ids[0], || Ok((session(ids[0]), 700)))
             .unwrap();
         off.set_alone(true);
         assert!(
