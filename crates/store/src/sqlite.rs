@@ -287,8 +287,8 @@ impl SqliteStore {
     ) -> Result<Option<Vec<Arc<SessionEntry>>>> {
         let cache = &self.inner.sessions;
         let mut items = Vec::with_capacity(seqs.len());
-        for &seq in seqs {
-            let entry = match cache.get_trusted_seq(seq) {
+        for (&seq, cached) in seqs.iter().zip(cache.get_trusted_seqs(seqs)) {
+            let entry = match cached {
                 Some(entry) => entry,
                 None => {
                     let read = self.read_now(|c| {
