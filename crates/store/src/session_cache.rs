@@ -337,12 +337,26 @@ mod tests {
             cache.get_trusted(ID).is_none(),
             "shared until told otherwise"
         );
+        assert!(trusted_seq(&cache, 7).is_none());
         cache.set_alone(true);
         assert!(cache.get_trusted(ID).is_some());
+        assert!(trusted_seq(&cache, 7).is_some());
+        assert!(trusted_seq(&cache, 8).is_none());
+        cache.begin_change(ID);
+        assert!(
+            trusted_seq(&cache, 7).is_none(),
+            "a change takes it out by seq too"
+        );
+        cache.settle();
+        let t = cache.ticket();
+        cache
+            .entry(t, (7, 2), ID, || Ok((session(ID), 700)))
+            .unwrap();
         cache.set_alone(false);
         assert!(cache.get_trusted(ID).is_none());
+        assert!(trusted_seq(&cache, 7).is_none());
         assert!(
-            cache.get(ID, 1).is_some(),
+            cache.get(ID, 2).is_some(),
             "version-checked reads still hit"
         );
     }
@@ -397,14 +411,15 @@ mod tests {
             "vs_1ccccccccccccccccccccccc",
         ];
         let t = cache.ticket();
-        for id in ids {
+        for (seq, id) in (1..).zip(ids) {
             cache
-                .entry(t, (7, 1), id, || Ok((session(id), 700)))
+                .entry(t, (seq, 1), id, || Ok((session(id), 700)))
                 .unwrap();
         }
         assert_eq!(cache.len(), 2);
         assert_eq!(crate::lock(&cache.inner).used, 2 * cost_of(700));
         assert_eq!(crate::lock(&cache.inner).ids.len(), 2);
+        assert_eq!(crate::lock(&cache.inner).by_seq.len(), 2);
         let off = SessionCache::new(0);
         let t = off.ticket();
         off.entry(t, (7, 1), ids[0], || Ok((session(ids[0]), 700)))
