@@ -62,6 +62,20 @@ impl SessionFilter {
     }
 }
 
+impl SessionFilter {
+    /// Whether `s` is one the filter selects (as the list query would, `created` aside: it
+    /// never changes).
+    pub(crate) fn matches(&self, s: &vouch_domain::session::Session) -> bool {
+        fn same(want: &Option<String>, have: &Option<String>) -> bool {
+            want.is_none() || want == have
+        }
+        self.status.is_none_or(|status| s.status == status)
+            && same(&self.client_reference_id, &s.client_reference_id)
+            && same(&self.related_customer, &s.related_customer)
+            && same(&self.related_customer_account, &s.related_customer_account)
+    }
+}
+
 impl ReportFilter {
     pub(crate) fn spec(&self) -> ListSpec {
         let equals = [

@@ -21,6 +21,7 @@
 //! rendering from the cache when its version matches.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -43,8 +44,41 @@ pub(crate) struct SessionCache {
     inner: Mutex<Inner>,
 }
 
+/// A fast hash for the cache's keys. SipHash guards maps whose keys an attacker chooses;
+/// these keys are ids and row numbers vouch generated (a request can only look one up), and
+/// hashing them was a tenth of a list's work.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_i64(&mut self, word: i64) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 struct Inner {
-    by_id: HashMap<Box<str>, (Arc<SessionEntry>, usize)>,
+    /// Each entry with its cost and its row's `seq`.
+    by_id: FastMap<Box<str>, (Arc<SessionEntry>, usize, i64)>,
+    /// `seq` to id, for lists read from an index.
+    by_seq: FastMap<i64, Box<str>>,
     /// Every cached id once, in no particular order: eviction picks one at random, which
     /// degrades gracefully when a scan walks more sessions than fit (FIFO or LRU would miss
     /// every time).
@@ -53,7 +87,7 @@ struct Inner {
     /// Bumped each time the writer settles changes.
     generation: u64,
     /// Sessions whose change has begun and not yet settled (with how many changes).
-    changing: HashMap<Box<str>, u32>,
+    changing: FastMap<Box<str>, u32>,
     /// Changes begun since the last settle, in order.
     unsettled: Vec<Box<str>>,
     /// xorshift state for picking evictions.
@@ -71,11 +105,12 @@ impl SessionCache {
             budget,
             alone: AtomicBool::new(false),
             inner: Mutex::new(Inner {
-                by_id: HashMap::new(),
+                by_id: FastMap::default(),
+                by_seq: FastMap::default(),
                 ids: Vec::new(),
                 used: 0,
                 generation: 0,
-                changing: HashMap::new(),
+                changing: FastMap::default(),
                 unsettled: Vec::new(),
                 rng: 0x9E37_79B9_7F4A_7C15,
             }),
@@ -103,7 +138,22 @@ impl SessionCache {
             return None;
         }
         let inner = crate::lock(&self.inner);
-        inner.by_id.get(id).map(|(e, _)| e.clone())
+        inner.by_id.get(id).map(|(e, _, _)| e.clone())
+    }
+
+    /// The cached sessions of rows `seqs`, whatever their versions: only while
+    /// [`SessionCache::alone`] (else all `None`).
+    pub(crate) fn get_trusted_seqs(&self, seqs: &[i64]) -> Vec<Option<Arc<SessionEntry>>> {
+        if !self.alone() {
+            return vec![None; seqs.len()];
+        }
+        let inner = crate::lock(&self.inner);
+        seqs.iter()
+            .map(|seq| {
+                let id = inner.by_seq.get(seq)?;
+                inner.by_id.get(id).map(|(e, _, _)| e.clone())
+            })
+            .collect()
     }
 
     /// The cached session `id` if it is at `version`.
@@ -115,13 +165,14 @@ impl SessionCache {
         inner
             .by_id
             .get(id)
-            .filter(|(e, _)| e.version == version)
-            .map(|(e, _)| e.clone())
+            .filter(|(e, _, _)| e.version == version)
+            .map(|(e, _, _)| e.clone())
     }
 
-    /// Keeps `entry` (costing `cost` bytes), read after `ticket` was taken, unless a change
-    /// settled since or one of this session is under way; never replaces a newer version.
-    pub(crate) fn put(&self, entry: &Arc<SessionEntry>, cost: usize, ticket: Ticket) {
+    /// Keeps `entry` (row `seq`, costing `cost` bytes), read after `ticket` was taken, unless
+    /// a change settled since or one of this session is under way; never replaces a newer
+    /// version.
+    pub(crate) fn put(&self, entry: &Arc<SessionEntry>, seq: i64, cost: usize, ticket: Ticket) {
         if self.budget == 0 || cost > self.budget {
             return;
         }
@@ -131,10 +182,11 @@ impl SessionCache {
             return;
         }
         let replaced = match inner.by_id.get_mut(&id) {
-            Some((old, _)) if old.version >= entry.version => return,
-            Some(slot) => std::mem::replace(slot, (entry.clone(), cost)).1,
+            Some((old, _, _)) if old.version >= entry.version => return,
+            Some(slot) => std::mem::replace(slot, (entry.clone(), cost, seq)).1,
             None => {
-                inner.by_id.insert(id.clone(), (entry.clone(), cost));
+                inner.by_id.insert(id.clone(), (entry.clone(), cost, seq));
+                inner.by_seq.insert(seq, id.clone());
                 inner.ids.push(id);
                 0
             }
@@ -146,27 +198,28 @@ impl SessionCache {
             inner.rng ^= inner.rng << 17;
             let at = (inner.rng % inner.ids.len() as u64) as usize;
             let victim = inner.ids.swap_remove(at);
-            if let Some((_, freed)) = inner.by_id.remove(&victim) {
+            if let Some((_, freed, seq)) = inner.by_id.remove(&victim) {
+                inner.by_seq.remove(&seq);
                 inner.used -= freed;
             }
         }
     }
 
-    /// The entry for a row read at `version` (after `ticket`) whose stored JSON is `json_len`
-    /// bytes: the cached one, or `decode`d and offered to the cache.
+    /// The entry for a row read at `version` (after `ticket`): the cached one, or `decode`d
+    /// (the session and the length of its stored JSON) and offered to the cache.
     pub(crate) fn entry(
         &self,
         ticket: Ticket,
-        version: i64,
+        (seq, version): (i64, i64),
         id: &str,
-        json_len: usize,
-        decode: impl FnOnce() -> crate::Result<vouch_domain::session::Session>,
+        decode: impl FnOnce() -> crate::Result<(vouch_domain::session::Session, usize)>,
     ) -> crate::Result<Arc<SessionEntry>> {
         if let Some(hit) = self.get(id, version) {
             return Ok(hit);
         }
-        let entry = Arc::new(SessionEntry::new(decode()?, version));
-        self.put(&entry, cost_of(json_len), ticket);
+        let (session, json_len) = decode()?;
+        let entry = Arc::new(SessionEntry::new(session, version));
+        self.put(&entry, seq, cost_of(json_len), ticket);
         Ok(entry)
     }
 
@@ -175,7 +228,8 @@ impl SessionCache {
     pub(crate) fn begin_change(&self, id: &str) {
         let mut inner = crate::lock(&self.inner);
         let id: Box<str> = id.into();
-        if let Some((_, freed)) = inner.by_id.remove(&id) {
+        if let Some((_, freed, seq)) = inner.by_id.remove(&id) {
+            inner.by_seq.remove(&seq);
             inner.used -= freed;
             if let Some(at) = inner.ids.iter().position(|i| *i == id) {
                 inner.ids.swap_remove(at);
@@ -241,22 +295,31 @@ mod tests {
 
     const ID: &str = "vs_1aaaaaaaaaaaaaaaaaaaaaaa";
 
+    fn trusted_seq(cache: &SessionCache, seq: i64) -> Option<Arc<SessionEntry>> {
+        cache.get_trusted_seqs(&[seq]).remove(0)
+    }
+
     #[test]
     fn serves_only_the_version_asked_for_and_never_goes_back() {
         let cache = SessionCache::new(4 * cost_of(700));
         let t = cache.ticket();
-        let v1 = cache.entry(t, 1, ID, 700, || Ok(session(ID))).unwrap();
+        let v1 = cache
+            .entry(t, (7, 1), ID, || Ok((session(ID), 700)))
+            .unwrap();
         let again = cache
-            .entry(t, 1, ID, 700, || Err(crate::StoreError::NotFound))
+            .entry(t, (7, 1), ID, || Err(crate::StoreError::NotFound))
             .unwrap();
         assert!(Arc::ptr_eq(&v1, &again));
         assert!(cache.get(ID, 2).is_none(), "another version is a miss");
-        let v2 = cache.entry(t, 2, ID, 700, || Ok(session(ID))).unwrap();
+        let v2 = cache
+            .entry(t, (7, 2), ID, || Ok((session(ID), 700)))
+            .unwrap();
         assert!(!Arc::ptr_eq(&v1, &v2));
         assert_eq!(cache.len(), 1);
         // A reader that raced the change and read version 1 does not replace version 2.
         cache.put(
             &Arc::new(SessionEntry::new(session(ID), 1)),
+            7,
             cost_of(700),
             t,
         );
@@ -267,17 +330,33 @@ mod tests {
     fn trusted_only_while_alone() {
         let cache = SessionCache::new(4 * cost_of(700));
         let t = cache.ticket();
-        cache.entry(t, 1, ID, 700, || Ok(session(ID))).unwrap();
+        cache
+            .entry(t, (7, 1), ID, || Ok((session(ID), 700)))
+            .unwrap();
         assert!(
             cache.get_trusted(ID).is_none(),
             "shared until told otherwise"
         );
+        assert!(trusted_seq(&cache, 7).is_none());
         cache.set_alone(true);
         assert!(cache.get_trusted(ID).is_some());
+        assert!(trusted_seq(&cache, 7).is_some());
+        assert!(trusted_seq(&cache, 8).is_none());
+        cache.begin_change(ID);
+        assert!(
+            trusted_seq(&cache, 7).is_none(),
+            "a change takes it out by seq too"
+        );
+        cache.settle();
+        let t = cache.ticket();
+        cache
+            .entry(t, (7, 2), ID, || Ok((session(ID), 700)))
+            .unwrap();
         cache.set_alone(false);
         assert!(cache.get_trusted(ID).is_none());
+        assert!(trusted_seq(&cache, 7).is_none());
         assert!(
-            cache.get(ID, 1).is_some(),
+            cache.get(ID, 2).is_some(),
             "version-checked reads still hit"
         );
     }
@@ -289,7 +368,7 @@ mod tests {
         let old = || Arc::new(SessionEntry::new(session(ID), 1));
         // Read began before the change began, offered while it is under way: refused.
         let before = cache.ticket();
-        cache.put(&old(), 700, before);
+        cache.put(&old(), 7, 700, before);
         assert!(cache.get_trusted(ID).is_some());
         cache.begin_change(ID);
         assert!(
@@ -297,29 +376,29 @@ mod tests {
             "out of the cache before the commit"
         );
         let during = cache.ticket();
-        cache.put(&old(), 700, during);
+        cache.put(&old(), 7, 700, during);
         assert!(
             cache.get_trusted(ID).is_none(),
             "no fill while the change is under way"
         );
         cache.settle();
         // Reads that began before the settle are refused even now; later ones are kept.
-        cache.put(&old(), 700, during);
-        cache.put(&old(), 700, before);
+        cache.put(&old(), 7, 700, during);
+        cache.put(&old(), 7, 700, before);
         assert!(
             cache.get_trusted(ID).is_none(),
             "a read from before the settle"
         );
         let after = cache.ticket();
         let new = Arc::new(SessionEntry::new(session(ID), 2));
-        cache.put(&new, 700, after);
+        cache.put(&new, 7, 700, after);
         assert!(Arc::ptr_eq(&new, &cache.get_trusted(ID).unwrap()));
         // Two changes of one session in one batch: both settle at once.
         cache.begin_change(ID);
         cache.begin_change(ID);
         cache.settle();
         let t = cache.ticket();
-        cache.put(&new, 700, t);
+        cache.put(&new, 7, 700, t);
         assert!(cache.get_trusted(ID).is_some());
     }
 
@@ -332,15 +411,18 @@ mod tests {
             "vs_1ccccccccccccccccccccccc",
         ];
         let t = cache.ticket();
-        for id in ids {
-            cache.entry(t, 1, id, 700, || Ok(session(id))).unwrap();
+        for (seq, id) in (1..).zip(ids) {
+            cache
+                .entry(t, (seq, 1), id, || Ok((session(id), 700)))
+                .unwrap();
         }
         assert_eq!(cache.len(), 2);
         assert_eq!(crate::lock(&cache.inner).used, 2 * cost_of(700));
         assert_eq!(crate::lock(&cache.inner).ids.len(), 2);
+        assert_eq!(crate::lock(&cache.inner).by_seq.len(), 2);
         let off = SessionCache::new(0);
         let t = off.ticket();
-        off.entry(t, 1, ids[0], 700, || Ok(session(ids[0])))
+        off.entry(t, (7, 1), ids[0], || Ok((session(ids[0]), 700)))
             .unwrap();
         off.set_alone(true);
         assert!(

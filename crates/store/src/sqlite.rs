@@ -308,6 +308,47 @@ impl SqliteStore {
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
     }
 
+    /// The sessions of a list page's rows, for a process alone on the file: from the cache,
+    /// or read by `seq`. `None` when one of them no longer matches the filter (it changed
+    /// since the page was read): the caller then reads the page again with its sessions in
+    /// one statement.
+    fn trusted_page(
+        &self,
+        account: &str,
+        filter: &SessionFilter,
+        seqs: &[i64],
+        ticket: crate::session_cache::Ticket,
+    ) -> Result<Option<Vec<Arc<SessionEntry>>>> {
+        let cache = &self.inner.sessions;
+        let mut items = Vec::with_capacity(seqs.len());
+        for (&seq, cached) in seqs.iter().zip(cache.get_trusted_seqs(seqs)) {
+            let entry = match cached {
+                Some(entry) => entry,
+                None => {
+                    let read = self.read_now(|c| {
+                        c.prepare_cached(
+                            "SELECT seq, version, id, data FROM sessions
+                             WHERE seq = ?1 AND account = ?2",
+                        )
+                        .map_err(unavailable)?
+                        .query_row(params![seq, account], |r| Ok(session_row(cache, ticket)(r)))
+                        .optional()
+                        .map_err(unavailable)
+                    })?;
+                    match read {
+                        Some(entry) => entry?,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            if entry.session.account != account || !filter.matches(&entry.session) {
+                return Ok(None);
+            }
+            items.push(entry);
+        }
+        Ok(Some(items))
+    }
+
     /// A separate connection to the database file (tests inspect query plans with it).
     #[cfg(test)]
     pub(crate) fn test_connection(&self) -> Connection {
@@ -416,6 +457,35 @@ fn decode_column<T: serde::de::DeserializeOwned>(
         .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
         .map_err(unavailable)?;
     from_json(text)
+}
+
+/// Reads a `seq, version, id, data` row of `sessions` into the cache's entry for it.
+fn session_row(
+    cache: &SessionCache,
+    ticket: crate::session_cache::Ticket,
+) -> impl Fn(&rusqlite::Row<'_>) -> Result<Arc<SessionEntry>> + '_ {
+    move |r| {
+        let row = (
+            r.get(0).map_err(unavailable)?,
+            r.get(1).map_err(unavailable)?,
+        );
+        let id = r
+            .get_ref(2)
+            .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            .map_err(unavailable)?;
+        cache.entry(ticket, row, id, || decode_sized(r, 3))
+    }
+}
+
+/// [`decode_column`], with the length of the stored JSON (what caching it costs).
+fn decode_sized<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> Result<(T, usize)> {
+    let len = row
+        .get_ref(index)
+        .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
+    Ok((decode_column(row, index)?, len))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
@@ -631,15 +701,17 @@ impl Store for SqliteStore {
         }
         let ticket = cache.ticket();
         self.read_now(|c| {
-            c.prepare_cached("SELECT version, data FROM sessions WHERE id = ?1 AND account = ?2")
-                .map_err(unavailable)?
-                .query_row(params![id.as_str(), account], |r| {
-                    let len = r.get_ref(1)?.as_bytes().map_or(0, <[u8]>::len);
-                    Ok(cache.entry(ticket, r.get(0)?, id.as_str(), len, || decode_column(r, 1)))
-                })
-                .optional()
-                .map_err(unavailable)?
-                .transpose()
+            c.prepare_cached(
+                "SELECT seq, version, data FROM sessions WHERE id = ?1 AND account = ?2",
+            )
+            .map_err(unavailable)?
+            .query_row(params![id.as_str(), account], |r| {
+                let row = (r.get(0)?, r.get(1)?);
+                Ok(cache.entry(ticket, row, id.as_str(), || decode_sized(r, 2)))
+            })
+            .optional()
+            .map_err(unavailable)?
+            .transpose()
         })
     }
 
@@ -707,22 +779,24 @@ impl Store for SqliteStore {
         let cursor = cursor.map(cursor_parts);
         let cache = &self.inner.sessions;
         let ticket = cache.ticket();
-        let read = |r: &rusqlite::Row<'_>| {
-            let version = r.get(0).map_err(unavailable)?;
-            let id = r
-                .get_ref(1)
-                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-                .map_err(unavailable)?;
-            let len = r
-                .get_ref(2)
-                .map_or(0, |v| v.as_bytes().map_or(0, <[u8]>::len));
-            cache.entry(ticket, version, id, len, || decode_column(r, 2))
-        };
+        if cache.alone() {
+            // Alone on the file: the page's rows from the index alone (no table lookups),
+            // each session from the cache.
+            let rows = |r: &rusqlite::Row<'_>| r.get::<_, i64>(0).map_err(unavailable);
+            let seqs = self
+                .read_now(|c| list_page(c, &spec, ("seq", rows), account, cursor.clone(), limit))?;
+            if let Some(items) = self.trusted_page(account, filter, &seqs.items, ticket)? {
+                return Ok(Page {
+                    items,
+                    has_more: seqs.has_more,
+                });
+            }
+        }
         self.read_now(|c| {
             list_page(
                 c,
                 &spec,
-                ("version, id, data", read),
+                ("seq, version, id, data", session_row(cache, ticket)),
                 account,
                 cursor,
                 limit,
@@ -1013,12 +1087,16 @@ fn list_page<T>(
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args.into_iter().map(sql_value)))
         .map_err(unavailable)?;
-    let mut items = Vec::with_capacity(limit + 1);
+    let mut items = Vec::with_capacity(limit);
+    let mut has_more = false;
     while let Some(row) = rows.next().map_err(unavailable)? {
+        if items.len() == limit {
+            // The query reads one row more than the page: it only says there are more.
+            has_more = true;
+            break;
+        }
         items.push(read(row)?);
     }
-    let has_more = items.len() > limit;
-    items.truncate(limit);
     if ascending {
         items.reverse();
     }
@@ -1192,12 +1270,19 @@ mod tests {
             .map(SessionFilter::spec)
             .chain(reports.iter().map(ReportFilter::spec));
         for spec in specs {
-            for position in &positions {
-                // The columns the store reads from each table.
-                let columns = match spec.table {
-                    "sessions" => "version, id, data",
-                    _ => "data",
-                };
+            // The columns the store reads from each table, and how the plan must read them:
+            // a process alone on its file reads a sessions page from the index alone.
+            let shapes: &[(&str, &str)] = match spec.table {
+                "sessions" => &[
+                    ("seq, version, id, data", "INDEX"),
+                    ("seq", "COVERING INDEX"),
+                ],
+                _ => &[("data", "INDEX")],
+            };
+            for ((columns, how), position) in shapes
+                .iter()
+                .flat_map(|shape| positions.iter().map(move |p| (shape, p)))
+            {
                 let (sql, args) = list_query(&spec, columns, "acct", position.as_ref(), 10);
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                 let args = args.into_iter().map(sql_value);
@@ -1207,7 +1292,7 @@ mod tests {
                     .collect::<rusqlite::Result<_>>()
                     .unwrap();
                 let plan = plan.join(" | ");
-                let index = format!("USING INDEX {}_by_", spec.table);
+                let index = format!("USING {how} {}_by_", spec.table);
                 assert!(plan.contains(&index), "{sql}: {plan}");
                 assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
             }
