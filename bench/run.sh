@@ -614,6 +614,9 @@ prepare_ids() {
     echo "$ids"
 }
 
+# retrieve and update walk the loaded sessions, listed before any case adds its own: the set
+# must not depend on how many sessions the create cases managed to add.
+prepare_ids retrieve >/dev/null
 for c in $SELECTED; do
     bench_case small "$c" "$c" "@prepare"
 done
@@ -648,6 +651,7 @@ if [ "$PG_ON" = 1 ]; then
     psql_q "$PG_URL" -c CHECKPOINT >/dev/null 2>&1 || note "(CHECKPOINT refused: needs superuser or pg_checkpoint)"
     start_vouch "$PG_URL" "$RUN_DIR/vouch-pg.log"
     note "vouch pid $VOUCH_PID on $(redact_url "$PG_URL")"
+    prepare_ids retrieve >/dev/null
     for c in $SELECTED; do
         bench_case small "$c@pg" "$c" "@prepare"
     done
