@@ -80,9 +80,10 @@ struct Inner {
     by_id: FastMap<Box<str>, (Arc<SessionEntry>, usize, i64)>,
     /// `seq` to id, for lists read from an index.
     by_seq: FastMap<i64, Box<str>>,
-    /// Every cached id once, in no particular order: eviction picks one at random, which
+    /// Every cached id, in no particular order: eviction picks one at random, which
     /// degrades gracefully when a scan walks more sessions than fit (FIFO or LRU would miss
-    /// every time).
+    /// every time). A change leaves its id here (finding it would cost the writer a scan);
+    /// eviction skips such stale ids, and the list is rebuilt when they pile up.
     ids: Vec<Box<str>>,
     used: usize,
     /// Bumped each time the writer settles changes.
@@ -232,8 +233,9 @@ impl SessionCache {
         if let Some((_, freed, seq)) = inner.by_id.remove(&id) {
             inner.by_seq.remove(&seq);
             inner.used -= freed;
-            if let Some(at) = inner.ids.iter().position(|i| *i == id) {
-                inner.ids.swap_remove(at);
+            if inner.ids.len() > 2 * inner.by_id.len() + 1024 {
+                // Amortized: one rebuild per as many changes as there are entries.
+                inner.ids = inner.by_id.keys().cloned().collect();
             }
         }
         *inner.changing.entry(id.clone()).or_insert(0) += 1;
@@ -401,6 +403,23 @@ mod tests {
         let t = cache.ticket();
         cache.put(&new, 7, 700, t);
         assert!(cache.get_trusted(ID).is_some());
+    }
+
+    #[test]
+    fn changes_do_not_grow_the_id_list_without_bound() {
+        let cache = SessionCache::new(4 * cost_of(700));
+        for version in 1..5_000 {
+            let t = cache.ticket();
+            cache
+                .entry(t, (7, version), ID, || Ok((session(ID), 700)))
+                .unwrap();
+            cache.begin_change(ID);
+            cache.settle();
+        }
+        let inner = crate::lock(&cache.inner);
+        assert!(inner.by_id.is_empty());
+        assert!(inner.ids.len() <= 1024 + 1, "{} ids kept", inner.ids.len());
+        assert_eq!(inner.used, 0);
     }
 
     #[test]
