@@ -223,11 +223,11 @@ pub(crate) fn attempt(
     }
     match delay_ms {
         Some(delay) if delay > 0 => {
-            session.pending = Some(Pending {
+            session.pending = Some(Box::new(Pending {
                 due_ms: ctx.now_ms + delay,
                 outcome,
                 evidence,
-            });
+            }));
             Ok(Outcome::changed(session, events))
         }
         _ => {
@@ -311,7 +311,7 @@ fn finish(
 
 /// The session verified with these outputs; its secrets are no longer needed.
 fn set_verified(session: &mut Session, outputs: VerifiedOutputs) -> EventType {
-    session.verified_outputs = Some(outputs);
+    session.verified_outputs = Some(Box::new(outputs));
     session.last_error = None;
     session.status = Status::Verified;
     session.client_secret = None;

@@ -283,7 +283,7 @@ pub struct Session {
     #[serde(default)]
     pub return_url: Option<String>,
     #[serde(default)]
-    pub verified_outputs: Option<VerifiedOutputs>,
+    pub verified_outputs: Option<Box<VerifiedOutputs>>,
     /// When a pending redaction is due to complete (unix milliseconds).
     #[serde(default)]
     pub redaction_due_ms: Option<i64>,
@@ -295,7 +295,7 @@ pub struct Session {
     pub url_used: bool,
     /// An attempt in `processing` and the outcome it will end in.
     #[serde(default)]
-    pub pending: Option<crate::flow::Pending>,
+    pub pending: Option<Box<crate::flow::Pending>>,
 }
 
 impl Session {

@@ -27,15 +27,19 @@ use std::sync::{Arc, Mutex};
 
 use crate::SessionEntry;
 
-/// Memory the cache may use when nothing else is configured (`--session-cache-mb`).
-pub const DEFAULT_BYTES: usize = 64 << 20;
+/// Memory the cache may use when nothing else is configured (`--session-cache-mb`). With the
+/// rest of the process at about 95 MB under load on a 1,000,000-session database, this keeps
+/// the resident size under the 150 MB that docs/benchmarks.md sets, and holds about 26,000
+/// sessions.
+pub const DEFAULT_BYTES: usize = 48 << 20;
 
-/// What one cached session costs in memory, from the length of its stored JSON. Measured:
-/// 18,000 cached sessions of about 690 bytes of JSON each added 83 MB to the resident size
-/// (the decoded session's many small allocations, its rendering for the API, the keys, and
-/// the allocator's slack), about 4.6 KB each.
+/// What one cached session costs in memory, from the length of its stored JSON. Measured
+/// (docs/benchmarks.md): caching 90,000 sessions of about 690 bytes of JSON each, with the
+/// cache large enough for all, added 173 MB to the resident size over the same walk without
+/// a cache: about 1.9 KB each (the decoded session, its rendering for the API, the keys, the
+/// maps' slots and the allocator's slack).
 pub(crate) fn cost_of(json_len: usize) -> usize {
-    6 * json_len + 512
+    2 * json_len + 512
 }
 
 pub(crate) struct SessionCache {

@@ -191,11 +191,14 @@ pub(crate) fn rendered(state: &AppState, entry: &SessionEntry) -> bytes::Bytes {
         public_url: &state.config.public_url,
         now_ms,
     });
+    // An exact-size copy: it stays as long as the entry is cached, and the buffer it was
+    // written into has grown to the next power of two (a third of it unused).
+    let bytes = bytes::Bytes::copy_from_slice(&body.0);
     entry.keep_rendered(Rendered {
-        bytes: body.0.clone(),
+        bytes: bytes.clone(),
         valid_until_ms: entry.session.links_stable_until(now_ms),
     });
-    body.0
+    bytes
 }
 
 /// `limit`: 1..=100, default 10.
