@@ -103,7 +103,7 @@ pub fn render(format: AccessLogFormat, l: &RequestLine<'_>) -> String {
             out.push_str(" path=");
             out.push_str(l.path);
             out.push_str(" status=");
-            digits(&mut out, u128::from(l.status), 1);
+            digits(&mut out, u64::from(l.status), 1);
             out.push_str(" latency_ms=");
             latency(&mut out, l.latency_us);
             out.push_str(" request_id=");
@@ -118,7 +118,7 @@ pub fn render(format: AccessLogFormat, l: &RequestLine<'_>) -> String {
             out.push_str(",\"path\":");
             json_str(&mut out, l.path);
             out.push_str(",\"status\":");
-            digits(&mut out, u128::from(l.status), 1);
+            digits(&mut out, u64::from(l.status), 1);
             out.push_str(",\"latency_ms\":\"");
             latency(&mut out, l.latency_us);
             out.push_str("\",\"request_id\":");
@@ -136,9 +136,10 @@ fn json_str(out: &mut String, s: &str) {
     }
 }
 
-/// `n` in decimal, zero-padded to at least `width` digits.
-fn digits(out: &mut String, mut n: u128, width: usize) {
-    let mut buf = [b'0'; 40];
+/// `n` in decimal, zero-padded to at least `width` digits. (u64: a u128 division is a call
+/// into the compiler's runtime, and a timestamp takes twenty of them.)
+fn digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
     let mut i = buf.len();
     while n > 0 || buf.len() - i < width {
         i -= 1;
@@ -152,6 +153,7 @@ fn digits(out: &mut String, mut n: u128, width: usize) {
 
 /// Microseconds as milliseconds with two decimals, rounded half up (`1234` → `1.23`).
 fn latency(out: &mut String, us: u128) {
+    let us = u64::try_from(us).unwrap_or(u64::MAX - 5);
     let hundredths = (us + 5) / 10;
     digits(out, hundredths / 100, 1);
     out.push('.');
@@ -161,12 +163,12 @@ fn latency(out: &mut String, us: u128) {
 /// RFC 3339 in UTC with microseconds, as the formatter writes it: `2026-11-22T00:20:25.202132Z`.
 fn timestamp(out: &mut String, (secs, micros): (i64, u32)) {
     let d = Date::from_unix_ms(secs.saturating_mul(1000));
-    let of_day = secs.rem_euclid(86_400) as u128;
-    digits(out, u128::from(d.year.max(0) as u32), 4);
+    let of_day = secs.rem_euclid(86_400) as u64;
+    digits(out, u64::from(d.year.max(0) as u32), 4);
     out.push('-');
-    digits(out, u128::from(d.month), 2);
+    digits(out, u64::from(d.month), 2);
     out.push('-');
-    digits(out, u128::from(d.day), 2);
+    digits(out, u64::from(d.day), 2);
     out.push('T');
     digits(out, of_day / 3600, 2);
     out.push(':');
@@ -174,7 +176,7 @@ fn timestamp(out: &mut String, (secs, micros): (i64, u32)) {
     out.push(':');
     digits(out, of_day % 60, 2);
     out.push('.');
-    digits(out, u128::from(micros), 6);
+    digits(out, u64::from(micros), 6);
     out.push('Z');
 }
 

@@ -6,11 +6,11 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use vouch_domain::event::RequestInfo;
-use vouch_domain::ids::random_alnum;
+use vouch_domain::ids::push_random_alnum;
 use vouch_domain::session::Account;
 
 use crate::error::ApiError;
@@ -34,6 +34,12 @@ impl RequestCtx {
     }
 }
 
+/// Header names the API reads or writes on every request, built at compile time: a name
+/// given as a string is parsed and hashed again on each lookup (docs/benchmarks.md).
+pub(crate) const STRIPE_VERSION: HeaderName = HeaderName::from_static("stripe-version");
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+
 /// The one middleware in front of the API routes: assigns `Request-Id`, echoes
 /// `Stripe-Version`, applies injected faults and idempotency (in that order, see
 /// [`crate::faults::around`] and [`crate::idempotency::around`]), logs the cause of an
@@ -43,17 +49,17 @@ impl RequestCtx {
 /// a future per request (docs/benchmarks.md).
 pub async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let request_id = format!("req_{}", random_alnum(&mut rand::thread_rng(), 14));
+    let request_id = request_id(&mut rand::thread_rng());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let version = req
         .headers()
-        .get("stripe-version")
+        .get(&STRIPE_VERSION)
         .cloned()
         .filter(|v| !v.is_empty() && v.len() <= 100);
     let idempotency_key = req
         .headers()
-        .get("idempotency-key")
+        .get(&IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     req.extensions_mut().insert(RequestCtx {
@@ -69,13 +75,13 @@ pub async fn api_layer(State(state): State<AppState>, mut req: Request, next: Ne
     }
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("request-id", v);
+        headers.insert(REQUEST_ID, v);
     }
     let version = version.unwrap_or_else(|| {
         HeaderValue::from_str(&state.config.default_api_version)
             .unwrap_or(HeaderValue::from_static("2026-09-30.endive"))
     });
-    headers.insert("stripe-version", version);
+    headers.insert(STRIPE_VERSION, version);
     state.access_log.record(&crate::access_log::RequestLine {
         at: crate::access_log::wall_clock(),
         method: method.as_str(),
@@ -85,6 +91,14 @@ pub async fn api_layer(State(state): State<AppState>, mut req: Request, next: Ne
         request_id: &request_id,
     });
     resp
+}
+
+/// `req_` and 14 random letters and digits, written into one allocation.
+fn request_id(rng: &mut impl rand::Rng) -> String {
+    let mut id = String::with_capacity(18);
+    id.push_str("req_");
+    push_random_alnum(&mut id, rng, 14);
+    id
 }
 
 /// The cause of an opaque 500, carried on the response to [`api_layer`], which logs it with
@@ -121,7 +135,11 @@ pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Accou
 }
 
 fn api_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("authorization")?.to_str().ok()?.trim();
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {

@@ -127,6 +127,9 @@ fn parse_ms(s: &str) -> Option<u64> {
     num.parse::<u64>().ok().map(|n| (n * factor).min(60_000))
 }
 
+/// The request header that asks for a fault (see the module's docs).
+const VOUCH_FAULT: axum::http::HeaderName = axum::http::HeaderName::from_static("vouch-fault");
+
 pub async fn around<F, Fut>(state: &AppState, req: Request, inner: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
@@ -135,7 +138,7 @@ where
     let faults = &state.config.faults;
     let header = req
         .headers()
-        .get("vouch-fault")
+        .get(&VOUCH_FAULT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if !faults.rate_limit && !faults.any_fault() && header.is_none() {

@@ -32,7 +32,11 @@ where
     if req.method() != Method::POST {
         return inner(req).await;
     }
-    let key = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+    let key = match req
+        .headers()
+        .get(&crate::context::IDEMPOTENCY_KEY)
+        .map(|v| v.to_str())
+    {
         None => return inner(req).await,
         Some(Ok(k)) if k.trim().is_empty() => return inner(req).await,
         Some(Ok(k)) if k.len() > MAX_KEY_LEN => {

@@ -154,9 +154,14 @@ pub fn time_sorted_alnum(now: i64, rng: &mut impl Rng, len: usize) -> String {
 
 /// `len` random ASCII alphanumerics.
 pub fn random_alnum(rng: &mut impl Rng, len: usize) -> String {
-    (0..len)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    let mut s = String::with_capacity(len);
+    push_random_alnum(&mut s, rng, len);
+    s
+}
+
+/// Appends `len` random characters of the id alphabet to `s`.
+pub fn push_random_alnum(s: &mut String, rng: &mut impl Rng, len: usize) {
+    s.extend((0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char));
 }
 
 impl<K> Clone for Id<K> {
