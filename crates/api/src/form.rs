@@ -254,14 +254,20 @@ fn split_key(key: &str) -> Result<Vec<&str>, FormError> {
     Ok(parts)
 }
 
-fn push_spelled(spelled: &mut String, part: &str, first: bool) {
-    if first {
-        spelled.push_str(part);
-    } else {
-        spelled.push('[');
-        spelled.push_str(part);
-        spelled.push(']');
+/// The path up to and including `path[upto]` as the client spelled it (`a[b][c]`), for a
+/// conflict's `param`. Built only then: most requests never need it.
+fn spelled(path: &[&str], upto: usize) -> String {
+    let mut out = String::new();
+    for (i, part) in path.iter().take(upto + 1).enumerate() {
+        if i == 0 {
+            out.push_str(part);
+        } else {
+            out.push('[');
+            out.push_str(part);
+            out.push(']');
+        }
     }
+    out
 }
 
 /// Inserts `value` at `path` (non-empty), creating maps on the way.
@@ -269,10 +275,8 @@ fn insert(map: &mut FormMap, path: &[&str], value: String) -> Result<(), FormErr
     let Some((last, parents)) = path.split_last() else {
         return Err(malformed("empty parameter name"));
     };
-    let mut spelled = String::new();
     let mut cur = map;
     for (i, part) in parents.iter().enumerate() {
-        push_spelled(&mut spelled, part, i == 0);
         let existing = if part.is_empty() {
             None // every `[]` appends a new element
         } else {
@@ -288,10 +292,13 @@ fn insert(map: &mut FormMap, path: &[&str], value: String) -> Result<(), FormErr
         };
         cur = match cur.entries.get_mut(idx) {
             Some((_, FormValue::Map(m))) => m,
-            _ => return Err(FormError::Conflict { param: spelled }),
+            _ => {
+                return Err(FormError::Conflict {
+                    param: spelled(path, i),
+                })
+            }
         };
     }
-    push_spelled(&mut spelled, last, parents.is_empty());
     if last.is_empty() {
         cur.entries.push((String::new(), FormValue::Str(value)));
         return Ok(());
@@ -299,7 +306,11 @@ fn insert(map: &mut FormMap, path: &[&str], value: String) -> Result<(), FormErr
     match cur.entries.iter_mut().find(|(k, _)| k == last) {
         // A repeated scalar: last value wins, first position kept.
         Some((_, FormValue::Str(s))) => *s = value,
-        Some((_, FormValue::Map(_))) => return Err(FormError::Conflict { param: spelled }),
+        Some((_, FormValue::Map(_))) => {
+            return Err(FormError::Conflict {
+                param: spelled(path, parents.len()),
+            })
+        }
         None => cur
             .entries
             .push(((*last).to_string(), FormValue::Str(value))),

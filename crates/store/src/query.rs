@@ -118,10 +118,23 @@ pub(crate) fn list_query(
     position: Option<&Position>,
     limit: usize,
 ) -> (String, Vec<Arg>) {
-    let mut sql = format!("SELECT {columns} FROM {} WHERE account = ?", spec.table);
-    let mut args: Vec<Arg> = vec![Arg::Text(account.to_owned())];
+    // Pushed piece by piece (no `format!`): lists build their statement on every request.
+    let mut sql = String::with_capacity(200);
+    for piece in [
+        "SELECT ",
+        columns,
+        " FROM ",
+        spec.table,
+        " WHERE account = ?",
+    ] {
+        sql.push_str(piece);
+    }
+    let mut args: Vec<Arg> = Vec::with_capacity(spec.equals.len() + 4);
+    args.push(Arg::Text(account.to_owned()));
     for (col, value) in &spec.equals {
-        sql.push_str(&format!(" AND {col} = ?"));
+        for piece in [" AND ", col, " = ?"] {
+            sql.push_str(piece);
+        }
         args.push(Arg::Text(value.clone()));
     }
     let range = spec.created;
@@ -132,14 +145,18 @@ pub(crate) fn list_query(
         ("<=", range.lte),
     ] {
         if let Some(v) = v {
-            sql.push_str(&format!(" AND created {op} ?"));
+            for piece in [" AND created ", op, " ?"] {
+                sql.push_str(piece);
+            }
             args.push(Arg::Int(v));
         }
     }
     let ascending = position.is_some_and(|p| p.ascending);
     if let Some(p) = position {
         let op = if p.ascending { ">" } else { "<" };
-        sql.push_str(&format!(" AND (created, seq) {op} (?, ?)"));
+        for piece in [" AND (created, seq) ", op, " (?, ?)"] {
+            sql.push_str(piece);
+        }
         args.push(Arg::Int(p.created));
         args.push(Arg::Int(p.seq));
     }
