@@ -604,6 +604,7 @@ prepare_ids() {
             if [ ! -s "$ids" ]; then
                 n=$("$LOADER" ids --db "$CURRENT_DB" --key "$KEY" --status requires_input --shuffle --out "$ids")
                 note "ids for retrieve/update: $n requires_input sessions" >&2
+                echo "$n" >"$RUN_DIR/small-walk.txt"
             fi ;;
         cancel)
             ids="$RUN_DIR/ids-cancel-$DB_KIND.txt"
@@ -727,9 +728,16 @@ if [ "$SKIP_BULK" = 0 ]; then
     start_vouch "$BULK_DB" "$RUN_DIR/vouch-bulk.log"
     note "vouch pid $VOUCH_PID on $BULK_DB"
     ids="$RUN_DIR/ids-bulk.txt"
+    ids_recent="$RUN_DIR/ids-bulk-recent.txt"
     if selected retrieve; then
         n=$("$LOADER" ids --db "$BULK_DB" --key "$KEY" --shuffle --limit 500000 --out "$ids")
         note "ids for retrieve: $n random sessions"
+        # The small database's walk, at this size: as many sessions as it walked (the newest
+        # requires_input ones here), so the two differ only in the size of the database.
+        walk=$(cat "$RUN_DIR/small-walk.txt" 2>/dev/null || echo "$SEED")
+        n=$("$LOADER" ids --db "$BULK_DB" --key "$KEY" --status requires_input --newest "$walk" \
+            --shuffle --out "$ids_recent")
+        note "ids for retrieve_recent: the $n newest requires_input sessions"
     fi
     if selected retrieve; then
         # Unrecorded warm-up: after a start on a big database, retrieve needs ~30 s of traffic
@@ -743,13 +751,16 @@ if [ "$SKIP_BULK" = 0 ]; then
     for c in $READ_CASES; do
         selected "$c" || continue
         bench_case bulk "$c@$BULK_LABEL" "$c" "$ids"
+        if [ "$c" = retrieve ]; then
+            bench_case bulk "retrieve_recent@$BULK_LABEL" retrieve "$ids_recent"
+        fi
     done
     cached "$BULK_DB" bulk_cached_after_cases_pct
     metric bulk_vmhwm_kb "$(proc_kb "$VOUCH_PID" VmHWM)"
     metric bulk_vmrss_end_kb "$(proc_kb "$VOUCH_PID" VmRSS)"
     stop_vouch
     digest_log "$RUN_DIR/vouch-bulk.log"
-    rm -f "$ids"
+    rm -f "$ids" "$ids_recent"
     [ "$REUSE_BULK" = 1 ] || rm -f "$BULK_DB" "$BULK_DB-wal" "$BULK_DB-shm" "$BULK_DB.complete"
 fi
 kill -TERM "$BASE_PID" 2>/dev/null || true

@@ -3,7 +3,7 @@
 //! ```text
 //! vouch-bench-loader load    --db PATH|URL --key KEY --count N [--cref-every 100] [--cancel-every 10]
 //!                            [--span-days 365] [--event-retention-days 30] [--batch 50000] [--seed 42]
-//! vouch-bench-loader ids     --db PATH|URL --key KEY [--status S] [--limit N] [--shuffle] --out FILE
+//! vouch-bench-loader ids     --db PATH|URL --key KEY [--status S] [--newest N] [--limit N] [--shuffle] --out FILE
 //! vouch-bench-loader stats   --db PATH|URL
 //! vouch-bench-loader startup --runs N --url http://HOST:PORT/healthz -- CMD [ARGS...]
 //! ```
@@ -382,6 +382,9 @@ fn ids(o: &Opts) -> Res<()> {
         }
         Db::Postgres(url) => pg::ids(&url, &account.id, status)?,
     };
+    // --newest N: only the N newest (the list is newest first), then shuffled; --limit N
+    // keeps N of the shuffled list (N random ones among all).
+    ids.truncate(o.num("newest", u64::MAX >> 1)? as usize);
     if o.has("shuffle") {
         ids.shuffle(&mut StdRng::seed_from_u64(7));
     }

@@ -60,7 +60,7 @@ pub struct ServeArgs {
     #[arg(long, env = "VOUCH_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
     /// SQLite: memory for decoded sessions kept between requests, in MiB; 0 for none
-    /// [default: 48, about 26,000 sessions].
+    /// [default: 40, about 22,000 sessions].
     #[arg(long, env = "VOUCH_SESSION_CACHE_MB")]
     pub session_cache_mb: Option<usize>,
     /// Testing extension: run as if the clock were this much later (e.g. 49h); refused
@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.min_age, 18);
         assert_eq!(c.job_lease_ms, 30_000);
-        assert_eq!(c.session_cache_bytes, 48 << 20);
+        assert_eq!(c.session_cache_bytes, 40 << 20);
         let c = Config::resolve(ServeArgs {
             listen: Some("127.0.0.1:0".into()),
             redaction_delay: Some("100ms".into()),

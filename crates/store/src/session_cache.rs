@@ -29,9 +29,9 @@ use crate::SessionEntry;
 
 /// Memory the cache may use when nothing else is configured (`--session-cache-mb`). With the
 /// rest of the process at about 95 MB under load on a 1,000,000-session database, this keeps
-/// the resident size under the 150 MB that docs/benchmarks.md sets, and holds about 26,000
+/// the resident size under the 150 MB that docs/benchmarks.md sets, and holds about 22,000
 /// sessions.
-pub const DEFAULT_BYTES: usize = 48 << 20;
+pub const DEFAULT_BYTES: usize = 40 << 20;
 
 /// What one cached session costs in memory, from the length of its stored JSON. Measured
 /// (docs/benchmarks.md): caching 90,000 sessions of about 690 bytes of JSON each, with the
