@@ -79,16 +79,33 @@ impl Hasher for FxHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// One cached session.
+struct Slot {
+    entry: Arc<SessionEntry>,
+    /// What it costs (`cost_of`).
+    cost: usize,
+    /// Its row's `seq`.
+    seq: i64,
+    /// When it was last put or served (`Inner::clock`).
+    used: u64,
+}
+
+/// How many cached sessions eviction looks at to choose the least recently used of them.
+const EVICTION_SAMPLE: usize = 4;
+
 struct Inner {
-    /// Each entry with its cost and its row's `seq`.
-    by_id: FastMap<Box<str>, (Arc<SessionEntry>, usize, i64)>,
+    by_id: FastMap<Box<str>, Slot>,
     /// `seq` to id, for lists read from an index.
     by_seq: FastMap<i64, Box<str>>,
-    /// Every cached id, in no particular order: eviction picks one at random, which
-    /// degrades gracefully when a scan walks more sessions than fit (FIFO or LRU would miss
-    /// every time). A change leaves its id here (finding it would cost the writer a scan);
-    /// eviction skips such stale ids, and the list is rebuilt when they pile up.
+    /// Every cached id, in no particular order. Eviction samples a few at random and drops
+    /// the least recently used of them: sessions nobody asks for any more go first (a random
+    /// victim would as often be one in use), and a scan that walks more sessions than fit
+    /// still keeps part of them (exact LRU would miss every time). A change leaves its id
+    /// here (finding it would cost the writer a scan); such stale ids are dropped first when
+    /// sampled, and the list is rebuilt when they pile up.
     ids: Vec<Box<str>>,
+    /// Counts puts and hits: the `used` stamp.
+    clock: u64,
     used: usize,
     /// Bumped each time the writer settles changes.
     generation: u64,
@@ -98,6 +115,39 @@ struct Inner {
     unsettled: Vec<Box<str>>,
     /// xorshift state for picking evictions.
     rng: u64,
+}
+
+impl Inner {
+    /// The cached session `id`, stamped as just used.
+    fn hit(&mut self, id: &str) -> Option<Arc<SessionEntry>> {
+        self.clock += 1;
+        let now = self.clock;
+        let slot = self.by_id.get_mut(id)?;
+        slot.used = now;
+        Some(slot.entry.clone())
+    }
+
+    /// Drops the least recently used of a few sessions picked at random (a stale id, one
+    /// whose session a change took out, counts as never used and just leaves the list).
+    fn evict_one(&mut self) {
+        let mut victim: Option<(usize, u64)> = None;
+        for _ in 0..EVICTION_SAMPLE {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            let at = (self.rng % self.ids.len() as u64) as usize;
+            let used = self.by_id.get(&self.ids[at]).map_or(0, |s| s.used);
+            if victim.is_none_or(|(_, oldest)| used < oldest) {
+                victim = Some((at, used));
+            }
+        }
+        let Some((at, _)) = victim else { return };
+        let id = self.ids.swap_remove(at);
+        if let Some(slot) = self.by_id.remove(&id) {
+            self.by_seq.remove(&slot.seq);
+            self.used -= slot.cost;
+        }
+    }
 }
 
 /// What a reader must remember from before its read to offer the result to the cache.
@@ -119,6 +169,7 @@ impl SessionCache {
                 changing: FastMap::default(),
                 unsettled: Vec::new(),
                 rng: 0x9E37_79B9_7F4A_7C15,
+                clock: 0,
             }),
         }
     }
@@ -143,8 +194,8 @@ impl SessionCache {
         if !self.alone() {
             return None;
         }
-        let inner = crate::lock(&self.inner);
-        inner.by_id.get(id).map(|(e, _, _)| e.clone())
+        let mut inner = crate::lock(&self.inner);
+        inner.hit(id)
     }
 
     /// The cached sessions of rows `seqs`, whatever their versions: only while
@@ -153,11 +204,11 @@ impl SessionCache {
         if !self.alone() {
             return vec![None; seqs.len()];
         }
-        let inner = crate::lock(&self.inner);
+        let mut inner = crate::lock(&self.inner);
         seqs.iter()
             .map(|seq| {
-                let id = inner.by_seq.get(seq)?;
-                inner.by_id.get(id).map(|(e, _, _)| e.clone())
+                let id = inner.by_seq.get(seq)?.clone();
+                inner.hit(&id)
             })
             .collect()
     }
@@ -167,12 +218,15 @@ impl SessionCache {
         if self.budget == 0 {
             return None;
         }
-        let inner = crate::lock(&self.inner);
-        inner
+        let mut inner = crate::lock(&self.inner);
+        inner.clock += 1;
+        let now = inner.clock;
+        let slot = inner
             .by_id
-            .get(id)
-            .filter(|(e, _, _)| e.version == version)
-            .map(|(e, _, _)| e.clone())
+            .get_mut(id)
+            .filter(|s| s.entry.version == version)?;
+        slot.used = now;
+        Some(slot.entry.clone())
     }
 
     /// Keeps `entry` (row `seq`, costing `cost` bytes), read after `ticket` was taken, unless
@@ -187,11 +241,18 @@ impl SessionCache {
         if inner.generation != ticket.0 || inner.changing.contains_key(&id) {
             return;
         }
+        inner.clock += 1;
+        let slot = Slot {
+            entry: entry.clone(),
+            cost,
+            seq,
+            used: inner.clock,
+        };
         let replaced = match inner.by_id.get_mut(&id) {
-            Some((old, _, _)) if old.version >= entry.version => return,
-            Some(slot) => std::mem::replace(slot, (entry.clone(), cost, seq)).1,
+            Some(old) if old.entry.version >= entry.version => return,
+            Some(old) => std::mem::replace(old, slot).cost,
             None => {
-                inner.by_id.insert(id.clone(), (entry.clone(), cost, seq));
+                inner.by_id.insert(id.clone(), slot);
                 inner.by_seq.insert(seq, id.clone());
                 inner.ids.push(id);
                 0
@@ -199,15 +260,7 @@ impl SessionCache {
         };
         inner.used = inner.used + cost - replaced;
         while inner.used > self.budget && !inner.ids.is_empty() {
-            inner.rng ^= inner.rng << 13;
-            inner.rng ^= inner.rng >> 7;
-            inner.rng ^= inner.rng << 17;
-            let at = (inner.rng % inner.ids.len() as u64) as usize;
-            let victim = inner.ids.swap_remove(at);
-            if let Some((_, freed, seq)) = inner.by_id.remove(&victim) {
-                inner.by_seq.remove(&seq);
-                inner.used -= freed;
-            }
+            inner.evict_one();
         }
     }
 
@@ -234,9 +287,9 @@ impl SessionCache {
     pub(crate) fn begin_change(&self, id: &str) {
         let mut inner = crate::lock(&self.inner);
         let id: Box<str> = id.into();
-        if let Some((_, freed, seq)) = inner.by_id.remove(&id) {
-            inner.by_seq.remove(&seq);
-            inner.used -= freed;
+        if let Some(slot) = inner.by_id.remove(&id) {
+            inner.by_seq.remove(&slot.seq);
+            inner.used -= slot.cost;
             if inner.ids.len() > 2 * inner.by_id.len() + 1024 {
                 // Amortized: one rebuild per as many changes as there are entries.
                 inner.ids = inner.by_id.keys().cloned().collect();
@@ -424,6 +477,34 @@ mod tests {
         assert!(inner.by_id.is_empty());
         assert!(inner.ids.len() <= 1024 + 1, "{} ids kept", inner.ids.len());
         assert_eq!(inner.used, 0);
+    }
+
+    #[test]
+    fn evicts_sessions_nobody_asks_for_before_those_in_use() {
+        let cache = SessionCache::new(100 * cost_of(700));
+        cache.set_alone(true);
+        let id = |n: usize| format!("vs_1{n:0>23}");
+        let put = |n: usize| {
+            let t = cache.ticket();
+            cache
+                .entry(t, (n as i64, 1), &id(n), || Ok((session(&id(n)), 700)))
+                .unwrap();
+        };
+        (0..100).for_each(put);
+        // Sessions 0..50 are in use (read again); 50..100 were read once, long ago.
+        for n in 0..50 {
+            assert!(cache.get_trusted(&id(n)).is_some());
+        }
+        (100..150).for_each(put);
+        let kept = |range: std::ops::Range<usize>| {
+            range
+                .filter(|&n| cache.get_trusted(&id(n)).is_some())
+                .count()
+        };
+        assert_eq!(cache.len(), 100);
+        let (in_use, idle) = (kept(0..50), kept(50..100));
+        assert!(in_use >= 40, "{in_use} of 50 sessions in use kept");
+        assert!(idle <= 15, "{idle} of 50 idle sessions kept");
     }
 
     #[test]
