@@ -204,11 +204,19 @@ impl SessionCache {
         if !self.alone() {
             return vec![None; seqs.len()];
         }
-        let mut inner = crate::lock(&self.inner);
+        let mut guard = crate::lock(&self.inner);
+        let Inner {
+            by_id,
+            by_seq,
+            clock,
+            ..
+        } = &mut *guard;
         seqs.iter()
             .map(|seq| {
-                let id = inner.by_seq.get(seq)?.clone();
-                inner.hit(&id)
+                *clock += 1;
+                let slot = by_id.get_mut(by_seq.get(seq)?)?;
+                slot.used = *clock;
+                Some(slot.entry.clone())
             })
             .collect()
     }
