@@ -89,6 +89,9 @@ struct Inner {
     _share: Arc<std::fs::File>,
 }
 
+/// WAL pages after which the writer's commit checkpoints (see `SqliteStore::open_with`).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 4000;
+
 /// Most write jobs committed together in one transaction.
 const MAX_BATCH: usize = 256;
 
@@ -265,6 +268,14 @@ impl SqliteStore {
         let mut writer = open_connection(path)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        // Checkpoint every 4,000 WAL pages (about 16 MiB, the size the `-wal` file then
+        // keeps) instead of SQLite's 1,000: each batch rewrites the last page of every b-tree
+        // it touches, and a checkpoint copies a page once however often the log holds it, so
+        // a longer log copies fewer pages per write (create +13% measured; 8,000 gained
+        // nothing more).
+        writer
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
             .map_err(unavailable)?;
         migrate(&mut writer)?;
         let (queue, rx) = std::sync::mpsc::channel();
