@@ -168,7 +168,7 @@ pub enum Command {
 }
 
 /// The result of a successful transition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Outcome {
     pub session: Session,
     pub events: Vec<Event>,

@@ -40,12 +40,18 @@ fn rows<T>(
     Ok(out)
 }
 
-/// Inserts events and their outbox rows: one pending delivery per enabled endpoint of the
-/// event's account that accepts its type, all in the caller's transaction.
-pub(crate) fn insert_events(tx: &Transaction<'_>, events: &[Event]) -> Result<()> {
+/// Inserts events (`json`: each one's encoding) and their outbox rows: one pending delivery
+/// per enabled endpoint of the event's account that accepts its type, all in the caller's
+/// transaction.
+pub(crate) fn insert_events(tx: &Transaction<'_>, events: &[Event], json: &[String]) -> Result<()> {
     let mut endpoints: Option<(String, Vec<WebhookEndpoint>)> = None;
+    if events.len() != json.len() {
+        return Err(StoreError::Unavailable(
+            "events without their encoding".into(),
+        ));
+    }
     let mut rng = rand::thread_rng();
-    for e in events {
+    for (e, data) in events.iter().zip(json) {
         if endpoints.as_ref().is_none_or(|(a, _)| *a != e.account) {
             let eps = rows(
                 tx,
@@ -67,7 +73,7 @@ pub(crate) fn insert_events(tx: &Transaction<'_>, events: &[Event]) -> Result<()
                 e.created,
                 e.kind.as_str(),
                 e.session.id.as_str(),
-                to_json(e)?,
+                data,
                 deliveries.len() as i64
             ])
             .map_err(unavailable)?;
