@@ -108,11 +108,7 @@ impl<K: IdKind> Id<K> {
         let mut s = String::with_capacity(K::PREFIX.len() + 1 + SUFFIX_LEN);
         s.push_str(K::PREFIX);
         s.push('_');
-        let (secs, ms) = (now_ms.div_euclid(1000), now_ms.rem_euclid(1000) as usize);
-        s.push_str(&time_sorted_alnum(secs, rng, 6));
-        s.push(ALPHABET[ms / 62] as char);
-        s.push(ALPHABET[ms % 62] as char);
-        s.push_str(&random_alnum(rng, SUFFIX_LEN - 8));
+        push_time_sorted_alnum_ms(&mut s, now_ms, rng, SUFFIX_LEN);
         Id {
             value: s,
             kind: PhantomData,
@@ -150,6 +146,18 @@ pub fn time_sorted_alnum(now: i64, rng: &mut impl Rng, len: usize) -> String {
     let mut s: String = time.iter().map(|&b| b as char).collect();
     s.push_str(&random_alnum(rng, len.saturating_sub(6)));
     s
+}
+
+/// Appends `len` (at least 8) ASCII alphanumerics to `s`: `now_ms` (unix milliseconds) as
+/// the time in seconds in six base-62 digits, then the millisecond in two, then random ones.
+/// Values made later sort after earlier ones down to the millisecond, so the inserts of one
+/// group commit (a few milliseconds) share an index's last page or two.
+pub fn push_time_sorted_alnum_ms(s: &mut String, now_ms: i64, rng: &mut impl Rng, len: usize) {
+    let (secs, ms) = (now_ms.div_euclid(1000), now_ms.rem_euclid(1000) as usize);
+    s.push_str(&time_sorted_alnum(secs, rng, 6));
+    s.push(ALPHABET[ms / 62] as char);
+    s.push(ALPHABET[ms % 62] as char);
+    push_random_alnum(s, rng, len.saturating_sub(8));
 }
 
 /// `len` random ASCII alphanumerics.

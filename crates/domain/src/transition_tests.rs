@@ -406,3 +406,36 @@ fn secrets_expire_after_24_and_48_hours() {
     assert!(s.live_url_token(minted + 2 * day - 1).is_some());
     assert!(s.live_url_token(minted + 2 * day).is_none());
 }
+
+#[test]
+fn link_tokens_sort_by_the_millisecond_they_were_minted() {
+    // The store's index of links then grows at its end: tokens minted within one second
+    // must not scatter over that second's range.
+    let mut rng = StdRng::seed_from_u64(3);
+    let tokens: Vec<String> = [0, 1, 61, 62, 999, 1_000]
+        .iter()
+        .map(|offset| {
+            let mut ctx = Ctx {
+                now_ms: 1_700_000_000_000 + offset,
+                request: RequestInfo::default(),
+                rng: &mut rng,
+            };
+            let new = NewSession {
+                kind: Some(SessionType::Document),
+                ..NewSession::default()
+            };
+            let (s, _) = create(&account(false), new, &mut ctx).unwrap();
+            s.url_token.unwrap()
+        })
+        .collect();
+    for t in &tokens {
+        assert_eq!(t.len(), "test_".len() + 40, "{t}");
+        assert!(t["test_".len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric()));
+    }
+    for pair in tokens.windows(2) {
+        // Time first: 6 characters of seconds, 2 of the millisecond.
+        assert!(pair[0][..13] < pair[1][..13], "{pair:?}");
+    }
+}
