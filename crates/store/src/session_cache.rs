@@ -119,12 +119,12 @@ struct Inner {
 
 impl Inner {
     /// The cached session `id`, stamped as just used.
-    fn hit(&mut self, id: &str) -> Option<Arc<SessionEntry>> {
+    fn hit(&mut self, id: &str) -> Option<(Arc<SessionEntry>, i64)> {
         self.clock += 1;
         let now = self.clock;
         let slot = self.by_id.get_mut(id)?;
         slot.used = now;
-        Some(slot.entry.clone())
+        Some((slot.entry.clone(), slot.seq))
     }
 
     /// Drops the least recently used of a few sessions picked at random (a stale id, one
@@ -191,6 +191,11 @@ impl SessionCache {
 
     /// The cached session `id`, whatever its version: only while [`SessionCache::alone`].
     pub(crate) fn get_trusted(&self, id: &str) -> Option<Arc<SessionEntry>> {
+        self.get_trusted_row(id).map(|(entry, _)| entry)
+    }
+
+    /// [`SessionCache::get_trusted`], with the `seq` of the session's row.
+    pub(crate) fn get_trusted_row(&self, id: &str) -> Option<(Arc<SessionEntry>, i64)> {
         if !self.alone() {
             return None;
         }

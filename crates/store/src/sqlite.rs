@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use vouch_domain::event::Event;
 use vouch_domain::ids::{FileId, ReportId, SessionId};
 use vouch_domain::report::Report;
-use vouch_domain::session::{Session, WireEnum};
+use vouch_domain::session::{Session, Status, WireEnum};
 use vouch_domain::transition::{DomainError, Outcome};
 
 use crate::query::{cursor_parts, list_query, position_query, Arg, ListSpec, Position};
@@ -535,14 +535,49 @@ impl Encoded {
 enum Target<'a> {
     /// Row `seq`, read in the writer's transaction.
     Seq(i64),
-    /// The session `id` of `account`, only if its row is still at `version` (it was read
-    /// before the job reached the writer).
+    /// Row `seq`, the session `id` of `account`, only if the row is still at `version` (it was
+    /// read before the job reached the writer). The row is found by `seq` (no search of the
+    /// `id` index); `id` and `account` only check it.
     Version {
+        seq: i64,
         id: &'a str,
         account: &'a str,
         version: i64,
     },
 }
+
+/// What a session's row held before a change: the columns whose indexes the change may
+/// have to move, and its hosted-page token.
+struct Before {
+    status: Status,
+    due_ms: Option<i64>,
+    token: Option<String>,
+}
+
+impl Before {
+    fn of(session: &Session) -> Before {
+        Before {
+            status: session.status,
+            due_ms: session.next_due_ms(),
+            token: session.url_token.clone(),
+        }
+    }
+}
+
+/// The four forms of the statement that writes a changed session, by how the row is found
+/// (`Target`) and whether its indexed columns change. Setting a column, even to the value it
+/// has, makes SQLite move the row's entry in each index on it (`sessions_by_status`,
+/// `sessions_due`): a change that keeps them (an update of metadata, a refreshed link)
+/// sets only `data` and `version`, and writes one b-tree page fewer. (The shorter forms leave
+/// `?1` and `?2` unused; every form takes the same parameters.)
+const UPDATE_BY_SEQ: &str = "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3,
+     version = version + 1 WHERE seq = ?4";
+const UPDATE_DATA_BY_SEQ: &str = "UPDATE sessions SET data = ?3, version = version + 1
+     WHERE seq = ?4";
+const UPDATE_AT_VERSION: &str = "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3,
+     version = version + 1 WHERE seq = ?4 AND id = ?5 AND account = ?6 AND version = ?7";
+const UPDATE_DATA_AT_VERSION: &str = "UPDATE sessions SET data = ?3, version = version + 1
+     WHERE seq = ?4 AND id = ?5 AND account = ?6 AND version = ?7";
 
 fn insert_report(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<()> {
     tx.prepare_cached(
@@ -630,15 +665,15 @@ fn record_page_link(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result
 }
 
 /// Commits a transition's outcome inside the caller's transaction, to the session row
-/// `target` whose hosted-page token was `old_token` (already in `page_links`: every token is
-/// recorded when it is minted, so an unchanged one needs no second lookup of that index).
+/// `target` that held `before` (its token is already in `page_links`: every token is recorded
+/// when it is minted, so an unchanged one needs no second lookup of that index).
 /// False when the row is no longer at the version `target` names: then nothing was written.
 /// The one statement that changes a session's row: its caller takes the session out of the
 /// cache first (`SessionCache::begin_change`), which a process alone on the file relies on.
 fn write_outcome(
     tx: &rusqlite::Transaction<'_>,
     target: Target<'_>,
-    old_token: Option<&str>,
+    before: &Before,
     encoded: &Encoded,
 ) -> Result<bool> {
     let outcome = &encoded.outcome;
@@ -648,29 +683,37 @@ fn write_outcome(
         session.next_due_ms(),
         &encoded.session,
     );
+    let indexed_kept = session.status == before.status && due == before.due_ms;
     let updated = match target {
-        Target::Seq(seq) => tx
-            .prepare_cached(
-                "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3, version = version + 1
-                 WHERE seq = ?4",
-            )
-            .and_then(|mut u| u.execute(params![status, due, data, seq])),
+        Target::Seq(seq) => {
+            let sql = if indexed_kept {
+                UPDATE_DATA_BY_SEQ
+            } else {
+                UPDATE_BY_SEQ
+            };
+            tx.prepare_cached(sql)
+                .and_then(|mut u| u.execute(params![status, due, data, seq]))
+        }
         Target::Version {
+            seq,
             id,
             account,
             version,
-        } => tx
-            .prepare_cached(
-                "UPDATE sessions SET status = ?1, due_ms = ?2, data = ?3, version = version + 1
-                 WHERE id = ?4 AND account = ?5 AND version = ?6",
-            )
-            .and_then(|mut u| u.execute(params![status, due, data, id, account, version])),
+        } => {
+            let sql = if indexed_kept {
+                UPDATE_DATA_AT_VERSION
+            } else {
+                UPDATE_AT_VERSION
+            };
+            tx.prepare_cached(sql)
+                .and_then(|mut u| u.execute(params![status, due, data, seq, id, account, version]))
+        }
     }
     .map_err(unavailable)?;
     if updated == 0 {
         return Ok(false);
     }
-    if session.url_token.as_deref() != old_token {
+    if session.url_token != before.token {
         record_page_link(tx, session)?;
     }
     if let Some(r) = &outcome.report {
@@ -803,11 +846,11 @@ impl Store for SqliteStore {
         let cached = self
             .inner
             .sessions
-            .get_trusted(id.as_str())
-            .filter(|entry| entry.session.account == account);
+            .get_trusted_row(id.as_str())
+            .filter(|(entry, _)| entry.session.account == account);
         let prepared = match cached {
-            Some(entry) => {
-                let old_token = entry.session.url_token.clone();
+            Some((entry, seq)) => {
+                let before = Before::of(&entry.session);
                 match change(entry.session.clone()) {
                     // Decided on a committed version of the session, as a read is: nothing
                     // to write, and the answer is the one the writer would have given had
@@ -815,7 +858,8 @@ impl Store for SqliteStore {
                     Err(e) => return Ok(Some(Err(e))),
                     Ok(outcome) if outcome.unchanged => return Ok(Some(Ok(outcome))),
                     Ok(outcome) => {
-                        Some((entry.version, old_token, Arc::new(Encoded::new(outcome)?)))
+                        let row = (seq, entry.version, before);
+                        Some((row, Arc::new(Encoded::new(outcome)?)))
                     }
                 }
             }
@@ -823,19 +867,20 @@ impl Store for SqliteStore {
         };
         let (account, id) = (account.to_owned(), id.as_str().to_owned());
         let sessions = self.inner.sessions.clone();
-        let job_prepared = prepared.clone();
+        let kept = prepared.as_ref().map(|(_, encoded)| encoded.clone());
         // The single writer connection is the lock: nothing else writes until this commits.
         let modified = self
             .write(move |tx| {
-                if let Some((version, old_token, encoded)) = &job_prepared {
+                if let Some(((seq, version, before), encoded)) = &prepared {
                     // Out of the cache until the batch is over (`run_batch` settles it).
                     sessions.begin_change(&id);
                     let target = Target::Version {
+                        seq: *seq,
                         id: &id,
                         account: &account,
                         version: *version,
                     };
-                    if write_outcome(tx, target, old_token.as_deref(), encoded)? {
+                    if write_outcome(tx, target, before, encoded)? {
                         return Ok(Modified::Prepared);
                     }
                 }
@@ -851,7 +896,7 @@ impl Store for SqliteStore {
                     return Ok(Modified::InWriter(Box::new(None)));
                 };
                 let session = session?;
-                let old_token = session.url_token.clone();
+                let before = Before::of(&session);
                 let outcome = match change(session) {
                     Ok(outcome) => outcome,
                     Err(e) => return Ok(Modified::InWriter(Box::new(Some(Err(e))))),
@@ -861,12 +906,12 @@ impl Store for SqliteStore {
                 }
                 sessions.begin_change(&id);
                 let encoded = Encoded::new(outcome)?;
-                write_outcome(tx, Target::Seq(seq), old_token.as_deref(), &encoded)?;
+                write_outcome(tx, Target::Seq(seq), &before, &encoded)?;
                 Ok(Modified::InWriter(Box::new(Some(Ok(encoded.outcome)))))
             })
             .await?;
-        match (modified, prepared) {
-            (Modified::Prepared, Some((_, _, encoded))) => {
+        match (modified, kept) {
+            (Modified::Prepared, Some(encoded)) => {
                 // The job, and its copy of `encoded`, were dropped before it answered.
                 let outcome = Arc::try_unwrap(encoded)
                     .map_or_else(|shared| shared.outcome.clone(), |e| e.outcome);
@@ -1319,29 +1364,65 @@ mod tests {
         assert_eq!(settings(&conn), ["a", "e", "f", "g"]);
     }
 
+    /// A session of `acct_a` just created, and its `created` event.
+    fn new_session() -> (Session, Event) {
+        let account = vouch_domain::session::Account {
+            id: "acct_a".into(),
+            livemode: false,
+        };
+        let mut rng = rand::thread_rng();
+        let mut ctx = vouch_domain::transition::Ctx {
+            now_ms: 1_700_000_000_000,
+            request: vouch_domain::event::RequestInfo::default(),
+            rng: &mut rng,
+        };
+        let new = vouch_domain::transition::NewSession::default();
+        vouch_domain::transition::create(&account, new, &mut ctx).unwrap()
+    }
+
+    #[test]
+    fn a_stored_session_leaves_out_empty_fields_and_reads_rows_that_have_them() {
+        let (s, _) = new_session();
+        let short = to_json(&s).unwrap();
+        assert!(!short.contains("null"), "{short}");
+        assert!(!short.contains("\"url_used\""), "{short}");
+        // A row written before: every field present, the empty ones as null or false.
+        let mut full = serde_json::to_value(&s).unwrap();
+        let map = full.as_object_mut().unwrap();
+        for field in [
+            "verification_flow",
+            "client_reference_id",
+            "last_error",
+            "last_verification_report",
+            "provided_details",
+            "redaction",
+            "related_customer",
+            "related_customer_account",
+            "related_person",
+            "return_url",
+            "verified_outputs",
+            "redaction_due_ms",
+            "pending",
+        ] {
+            assert!(map.insert(field.into(), serde_json::Value::Null).is_none());
+        }
+        map.insert("url_used".into(), false.into());
+        map.insert("metadata".into(), serde_json::json!([]));
+        let old: Session = from_json(&full.to_string()).unwrap();
+        assert_eq!(old, s);
+        assert_eq!(from_json::<Session>(&short).unwrap(), s);
+    }
+
     /// A change computed from the cached session is written only if the row is still at that
     /// version; when another write moved it on in between, the writer runs the change again
     /// on the row as it is, so nothing is lost and the first computation leaves no trace.
     #[tokio::test]
     async fn a_change_prepared_from_the_cache_is_redone_when_the_row_moved() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        use vouch_domain::session::Account;
-        use vouch_domain::transition::{Ctx, NewSession};
 
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("race.db")).unwrap());
-        let account = Account {
-            id: "acct_a".into(),
-            livemode: false,
-        };
-        let mut rng = rand::thread_rng();
-        let mut ctx = Ctx {
-            now_ms: 1_700_000_000_000,
-            request: vouch_domain::event::RequestInfo::default(),
-            rng: &mut rng,
-        };
-        let (session, created) =
-            vouch_domain::transition::create(&account, NewSession::default(), &mut ctx).unwrap();
+        let (session, created) = new_session();
         store.insert_session(&session, &[created]).await.unwrap();
         let row = |conn: &Connection| -> (i64, Session) {
             conn.query_row(
@@ -1417,6 +1498,34 @@ mod tests {
     }
 
     /// Every list shape must walk an index in order: no full scan, no sort of the result.
+    #[test]
+    fn a_changed_session_is_found_by_its_row_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("plan.db")).unwrap();
+        let conn = store.test_connection();
+        for sql in [
+            UPDATE_BY_SEQ,
+            UPDATE_DATA_BY_SEQ,
+            UPDATE_AT_VERSION,
+            UPDATE_DATA_AT_VERSION,
+        ] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let unbound = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(unbound), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join(" | ");
+            assert_eq!(
+                plan, "SEARCH sessions USING INTEGER PRIMARY KEY (rowid=?)",
+                "{sql}"
+            );
+        }
+    }
+
     #[test]
     fn every_list_query_is_served_by_an_index_without_sorting() {
         let dir = tempfile::tempdir().unwrap();
