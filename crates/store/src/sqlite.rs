@@ -39,6 +39,10 @@ mod jobs;
 #[path = "sqlite_share.rs"]
 mod share;
 
+/// Idempotency keys of running requests, held in memory while alone on the file.
+#[path = "sqlite_claims.rs"]
+mod claims;
+
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -87,6 +91,8 @@ struct Inner {
     sessions: Arc<SessionCache>,
     /// The lock that says whether this process is alone on the file (`sqlite_share.rs`).
     _share: Arc<std::fs::File>,
+    /// Idempotency keys of running requests (`sqlite_claims.rs`).
+    claims: Arc<claims::Claims>,
 }
 
 /// WAL pages after which the writer's commit checkpoints (see `SqliteStore::open_with`).
@@ -160,6 +166,21 @@ where
         drop(f);
         let _ = reply.send(commit.and(out));
     }
+}
+
+/// A write job running `f`, and where its answer arrives.
+fn write_job<T, F>(f: F) -> (Box<dyn WriteJob>, tokio::sync::oneshot::Receiver<Result<T>>)
+where
+    T: Send + 'static,
+    F: FnMut(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+{
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = Box::new(PendingWrite {
+        f,
+        reply,
+        out: Err(StoreError::Unavailable("the write job did not run".into())),
+    });
+    (job, answer)
 }
 
 /// Runs one statement through the connection's statement cache (no parse per call).
@@ -243,6 +264,92 @@ fn run_batch(conn: &mut Connection, mut jobs: Vec<Box<dyn WriteJob>>, sessions: 
     }
 }
 
+/// A running claim written to the database when the file becomes shared; a row already
+/// newer (its response, committed meanwhile) is kept.
+const FLUSH_CLAIM: &str =
+    "INSERT INTO idempotency (account, key, created_ms, fingerprint, locked_until_ms)
+     VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (account, key) DO UPDATE SET created_ms = excluded.created_ms,
+         fingerprint = excluded.fingerprint, status = NULL, body = NULL, session_id = NULL,
+         locked_until_ms = excluded.locked_until_ms
+     WHERE idempotency.created_ms < excluded.created_ms";
+
+/// A key's row and its response, written once when a claim held in memory completes. The
+/// writer serializes this with redaction: a response rendered before the session's redaction
+/// completed keeps no body.
+const COMPLETE_CLAIM: &str =
+    "INSERT INTO idempotency (account, key, created_ms, fingerprint, status, body, session_id,
+         locked_until_ms)
+     SELECT ?1, ?2, ?3, ?4, ?5,
+         CASE WHEN EXISTS (SELECT 1 FROM sessions WHERE id = ?7
+             AND json_extract(data, '$.redaction') = 'redacted') THEN NULL ELSE ?6 END,
+         ?7, ?8
+     WHERE true
+     ON CONFLICT (account, key) DO UPDATE SET created_ms = excluded.created_ms,
+         fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,
+         session_id = excluded.session_id, locked_until_ms = excluded.locked_until_ms";
+
+const READ_KEY: &str = "SELECT created_ms, fingerprint, status, body, session_id, locked_until_ms
+     FROM idempotency WHERE account = ?1 AND key = ?2";
+
+fn read_key(c: &Connection, account: &str, key: &str) -> Result<Option<claims::StoredKey>> {
+    c.prepare_cached(READ_KEY)
+        .map_err(unavailable)?
+        .query_row(params![account, key], |r| {
+            Ok(claims::StoredKey {
+                created_ms: r.get(0)?,
+                fingerprint: r.get(1)?,
+                status: r.get(2)?,
+                body: r.get(3)?,
+                session_id: r.get(4)?,
+                locked_until_ms: r.get(5)?,
+            })
+        })
+        .optional()
+        .map_err(unavailable)
+}
+
+/// What a process alone on its file does before it lets another one in: its running claims
+/// go to the database (queued ahead of their completions), and it waits until they did.
+fn flush_claims(
+    claims: Arc<claims::Claims>,
+    queue: std::sync::mpsc::Sender<WriterCommand>,
+) -> Box<dyn FnOnce() + Send> {
+    Box::new(move || {
+        let mut answer = None;
+        claims.share(|running| {
+            if running.is_empty() {
+                return;
+            }
+            let (job, reply) = write_job(move |tx| {
+                let mut insert = tx.prepare_cached(FLUSH_CLAIM).map_err(unavailable)?;
+                for ((account, key), run) in &running {
+                    insert
+                        .execute(params![
+                            account,
+                            key,
+                            run.created_ms,
+                            run.fingerprint,
+                            run.locked_until_ms
+                        ])
+                        .map_err(unavailable)?;
+                }
+                Ok(())
+            });
+            if queue.send(WriterCommand::Write(job)).is_ok() {
+                answer = Some(reply);
+            }
+        });
+        if let Some(reply) = answer {
+            match reply.blocking_recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "writing running idempotency claims"),
+                Err(_) => tracing::error!("writing running idempotency claims: writer stopped"),
+            }
+        }
+    })
+}
+
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -266,9 +373,7 @@ impl SqliteStore {
         let lock = Arc::new(lock);
         let sessions = Arc::new(SessionCache::new(cache_bytes));
         sessions.set_alone(alone);
-        if alone {
-            share::watch(path, lock.clone(), Arc::downgrade(&sessions))?;
-        }
+        let claims = Arc::new(claims::Claims::new(alone));
         let mut writer = open_connection(path)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
@@ -288,6 +393,15 @@ impl SqliteStore {
             .name("vouch-sqlite-writer".into())
             .spawn(move || writer_loop(writer, rx, writer_sessions))
             .map_err(unavailable)?;
+        if alone {
+            let before_sharing = flush_claims(claims.clone(), queue.clone());
+            share::watch(
+                path,
+                lock.clone(),
+                Arc::downgrade(&sessions),
+                before_sharing,
+            )?;
+        }
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
@@ -295,6 +409,7 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 sessions,
                 _share: lock,
+                claims,
             }),
         })
     }
@@ -308,12 +423,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnMut(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = Box::new(PendingWrite {
-            f,
-            reply,
-            out: Err(StoreError::Unavailable("the write job did not run".into())),
-        });
+        let (job, answer) = write_job(f);
         self.inner
             .writer
             .send(WriterCommand::Write(job))
@@ -1001,46 +1111,26 @@ impl Store for SqliteStore {
     }
 
     async fn idempotency_begin(&self, claim: IdempotencyClaim<'_>) -> Result<IdempotencyBegin> {
+        // Alone on the file: held in memory until the response is stored (`sqlite_claims.rs`).
+        let read = || self.read_now(|c| read_key(c, claim.account, claim.key));
+        if let Some(begun) = self.inner.claims.begin(&claim, read) {
+            return begun;
+        }
         let account = claim.account.to_owned();
         let key = claim.key.to_owned();
         let fingerprint = claim.fingerprint.to_owned();
         let (now, lease, ttl) = (claim.now_ms, claim.lease_ms, claim.ttl_ms);
         self.write(move |tx| {
-            type Row = (
-                i64,
-                String,
-                Option<i64>,
-                Option<String>,
-                Option<String>,
-                i64,
-            );
-            let row: Option<Row> = tx
-                .prepare_cached(
-                    "SELECT created_ms, fingerprint, status, body, session_id, locked_until_ms
-                     FROM idempotency WHERE account = ?1 AND key = ?2",
-                )
-                .map_err(unavailable)?
-                .query_row(params![account, key], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .optional()
-                .map_err(unavailable)?;
-            if let Some((created, stored_fp, status, body, session_id, locked_until)) = row {
-                let live = created > now - ttl;
-                let abandoned = status.is_none() && locked_until <= now;
-                if live && !abandoned {
-                    if stored_fp != fingerprint {
-                        return Ok(IdempotencyBegin::Mismatch);
-                    }
-                    return Ok(IdempotencyBegin::finished(status, body, session_id));
-                }
+            let claim = IdempotencyClaim {
+                account: &account,
+                key: &key,
+                fingerprint: &fingerprint,
+                now_ms: now,
+                lease_ms: lease,
+                ttl_ms: ttl,
+            };
+            if let Some(answer) = read_key(tx, &account, &key)?.and_then(|r| r.answer(&claim)) {
+                return Ok(answer);
             }
             tx.prepare_cached(
                 "INSERT INTO idempotency (account, key, created_ms, fingerprint, locked_until_ms)
@@ -1065,8 +1155,33 @@ impl Store for SqliteStore {
         body: &str,
         session_id: Option<&str>,
     ) -> Result<()> {
+        let claims = &self.inner.claims;
         let (account, key, body) = (account.to_owned(), key.to_owned(), body.to_owned());
         let session_id = session_id.map(str::to_owned);
+        if let Some(run) = claims.get(&account, &key) {
+            // The key's row is written now, with its response; the claim goes once that
+            // committed (a retry meanwhile is told the request is still running).
+            let (a, k) = (account.clone(), key.clone());
+            self.write(move |tx| {
+                tx.prepare_cached(COMPLETE_CLAIM)
+                    .map_err(unavailable)?
+                    .execute(params![
+                        a,
+                        k,
+                        run.created_ms,
+                        run.fingerprint,
+                        status,
+                        body,
+                        session_id,
+                        run.locked_until_ms
+                    ])
+                    .map_err(unavailable)?;
+                Ok(())
+            })
+            .await?;
+            claims.remove(&account, &key);
+            return Ok(());
+        }
         self.write(move |tx| {
             // The writer serializes this with redaction: a response rendered before the
             // session's redaction completed keeps no body.
@@ -1086,6 +1201,10 @@ impl Store for SqliteStore {
     }
 
     async fn idempotency_release(&self, account: &str, key: &str) -> Result<()> {
+        if self.inner.claims.remove(account, key) {
+            // Held in memory only: nothing was written.
+            return Ok(());
+        }
         let (account, key) = (account.to_owned(), key.to_owned());
         self.write(move |tx| {
             tx.prepare_cached(
@@ -1378,6 +1497,52 @@ mod tests {
         };
         let new = vouch_domain::transition::NewSession::default();
         vouch_domain::transition::create(&account, new, &mut ctx).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_claim_held_in_memory_is_written_before_another_process_shares_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claims.db");
+        let alone = SqliteStore::open(&path).unwrap();
+        let claim = IdempotencyClaim {
+            account: "acct_a",
+            key: "k",
+            fingerprint: "f",
+            now_ms: 1_000,
+            lease_ms: 60_000,
+            ttl_ms: 86_400_000,
+        };
+        let begun = alone.idempotency_begin(claim.clone()).await.unwrap();
+        assert!(matches!(begun, IdempotencyBegin::Started));
+        let stored = |s: &SqliteStore| read_key(&s.test_connection(), "acct_a", "k").unwrap();
+        assert!(
+            stored(&alone).is_none(),
+            "alone, a running claim is not written"
+        );
+        // A second process opens the file: it gets in only once the claim is in the database.
+        let newcomer = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored(&newcomer).is_some_and(|row| row.status.is_none()));
+        let begun = newcomer.idempotency_begin(claim.clone()).await.unwrap();
+        assert!(matches!(begun, IdempotencyBegin::InProgress), "{begun:?}");
+        alone
+            .idempotency_complete("acct_a", "k", 200, "{}", None)
+            .await
+            .unwrap();
+        let begun = newcomer.idempotency_begin(claim.clone()).await.unwrap();
+        assert!(
+            matches!(&begun, IdempotencyBegin::Replay { status: 200, body } if body == "{}"),
+            "{begun:?}"
+        );
+        // From now on the first one claims durably too.
+        let other = IdempotencyClaim { key: "k2", ..claim };
+        let begun = alone.idempotency_begin(other).await.unwrap();
+        assert!(matches!(begun, IdempotencyBegin::Started));
+        assert!(read_key(&alone.test_connection(), "acct_a", "k2")
+            .unwrap()
+            .is_some());
     }
 
     #[test]

@@ -76,8 +76,14 @@ pub(crate) fn join(db: &Path) -> Result<(File, bool)> {
 }
 
 /// For a process that is alone: watches for a newcomer until the store is dropped, and
-/// shares the file when one asks.
-pub(crate) fn watch(db: &Path, lock: Arc<File>, cache: Weak<SessionCache>) -> Result<()> {
+/// shares the file when one asks, after `before_sharing` (which writes what only this
+/// process knew: its running idempotency claims).
+pub(crate) fn watch(
+    db: &Path,
+    lock: Arc<File>,
+    cache: Weak<SessionCache>,
+    before_sharing: Box<dyn FnOnce() + Send>,
+) -> Result<()> {
     let ask = sibling(db, "-vouch.join");
     std::thread::Builder::new()
         .name("vouch-sqlite-share".into())
@@ -89,6 +95,8 @@ pub(crate) fn watch(db: &Path, lock: Arc<File>, cache: Weak<SessionCache>) -> Re
             if ask.exists() {
                 // Stop trusting the cache before anyone else can write.
                 cache.set_alone(false);
+                drop(cache);
+                before_sharing();
                 if let Err(e) = lock.lock_shared() {
                     tracing::error!(error = %e, "sharing the SQLite file with another process");
                 }

@@ -730,13 +730,19 @@ async fn idempotency_claims_replays_and_expires(f: Fixture) {
             .unwrap(),
         IdempotencyBegin::Started
     );
-    // After the TTL a key is new again, and pruning forgets it.
+    // After the TTL a key is new again.
     assert_eq!(
         s.idempotency_begin(claim("k1", "changed", 10_001))
             .await
             .unwrap(),
         IdempotencyBegin::Started
     );
+    // Every key answered (a running claim may be held in memory only: `sqlite_claims.rs`).
+    for (account, key) in [("acct_a", "k1"), ("acct_b", "k1"), ("acct_a", "k2")] {
+        s.idempotency_complete(account, key, 201, "{}", None)
+            .await
+            .unwrap();
+    }
     // Pruning forgets what was created before the cut (acct_b/k1 and k2), nothing newer.
     let job = s
         .acquire_job(JobLease {
@@ -753,7 +759,16 @@ async fn idempotency_claims_replays_and_expires(f: Fixture) {
         s.idempotency_begin(claim("k1", "changed", 10_002))
             .await
             .unwrap(),
-        IdempotencyBegin::InProgress
+        IdempotencyBegin::Replay {
+            status: 201,
+            body: "{}".into()
+        }
+    );
+    assert_eq!(
+        s.idempotency_begin(claim("k2", "new", 10_002))
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
     );
 }
 
